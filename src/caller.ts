@@ -1,0 +1,73 @@
+/**
+ * The peer of one listener connection, as handlers see it.
+ *
+ * @module
+ */
+import type { Socket } from "node:net";
+import { SocketWriter, type ByteData } from "./socket-writer.js";
+
+/** What the caller needs from the connection that owns it. */
+export interface CallerHost {
+  readonly socket: Socket;
+  readonly writeTimeoutMs: number;
+  closeGracefully(): Promise<void>;
+}
+
+/** The unsent bytes beyond which `Caller.writeBytes` refuses more. */
+const MAX_QUEUED_WRITE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One connected peer of a {@link Listener}.
+ *
+ * @example
+ * ```ts
+ * onConnect(caller) {
+ *   console.log(`${caller.id} from ${caller.remoteHost}:${caller.remotePort}`);
+ *   return { onBytes: (data) => caller.writeBytes(data) };
+ * }
+ * ```
+ */
+export class Caller {
+  /** Unique among this process's connections. */
+  readonly id: string;
+  /** The peer's IP address (no reverse lookup). */
+  readonly remoteHost: string;
+  readonly remotePort: number;
+  /** The local IP address the peer connected to. */
+  readonly localHost: string;
+  readonly localPort: number;
+  readonly #host: CallerHost;
+  #writer: SocketWriter | undefined;
+
+  constructor(id: string, host: CallerHost) {
+    const socket = host.socket;
+    this.id = id;
+    this.#host = host;
+    this.remoteHost = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+    this.localHost = socket.localAddress ?? "";
+    this.localPort = socket.localPort ?? 0;
+  }
+
+  /**
+   * Writes all of `data` to the peer, in call order with write-backs from
+   * `onBytes`. After the connection closed: `Socket connection already closed.`.
+   */
+  writeBytes(data: ByteData): Promise<void> {
+    this.#writer ??= new SocketWriter(this.#host.socket, {
+      writeTimeoutMs: this.#host.writeTimeoutMs,
+      maxQueuedBytes: MAX_QUEUED_WRITE_BYTES,
+    });
+    return this.#writer.write(data);
+  }
+
+  /** Flushes what was written, closes the connection and resolves when it is closed. */
+  close(): Promise<void> {
+    return this.#host.closeGracefully();
+  }
+
+  /** @internal Rejects pending `writeBytes` calls; the connection is gone. */
+  _closeWriter(): void {
+    this.#writer?.close();
+  }
+}

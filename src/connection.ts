@@ -1,0 +1,267 @@
+/**
+ * Drives one accepted connection through its service: `onConnect`, then
+ * `onBytes` in order and one at a time (the socket is paused while a handler's
+ * promise is pending or a write-back waits for `drain`), `onError`, and
+ * `onClose` exactly once.
+ *
+ * @module
+ */
+import type { Socket } from "node:net";
+import { Caller, type CallerHost } from "./caller.js";
+import { channels, publish } from "./diagnostics.js";
+import { Messages, TcpError, withCause } from "./errors.js";
+import { guarded, isThenable } from "./guard.js";
+import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
+
+/** Per-connection settings from the listener; times in ms, 0 = none. */
+export interface ConnectionSettings {
+  readonly writeTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  /** How long a graceful close waits for the peer's FIN before destroying. */
+  readonly lingerMs: number;
+}
+
+function discard(): void {}
+
+export class ServiceConnection implements CallerHost {
+  readonly socket: Socket;
+  readonly caller: Caller;
+  readonly writeTimeoutMs: number;
+  readonly #settings: ConnectionSettings;
+  readonly #listenerService: Service;
+  /** undefined while `onConnect` runs; null when it returned no service. */
+  #service: ConnectionService | null | undefined;
+  #handlerInFlight = false;
+  #awaitingDrain = false;
+  #peerEnded = false;
+  #stopping = false;
+  #closingOurSide = false;
+  #socketClosed = false;
+  #onCloseStarted = false;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  readonly #finished: Promise<void>;
+  #resolveFinished!: () => void;
+
+  constructor(socket: Socket, id: string, service: Service, settings: ConnectionSettings) {
+    this.socket = socket;
+    this.writeTimeoutMs = settings.writeTimeoutMs;
+    this.#settings = settings;
+    this.#listenerService = service;
+    this.caller = new Caller(id, this);
+    this.#finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+  }
+
+  /** Resolves after `onClose` has run. */
+  get finished(): Promise<void> {
+    return this.#finished;
+  }
+
+  /** Wires the socket and runs `onConnect`. */
+  start(): void {
+    const socket = this.socket;
+    socket.on("error", this.#onSocketError);
+    socket.on("end", this.#onPeerEnd);
+    socket.once("close", this.#onSocketClose);
+    if (this.#settings.idleTimeoutMs > 0) {
+      socket.setTimeout(this.#settings.idleTimeoutMs, this.#onIdle);
+    }
+    let result: OnConnectResult | Promise<OnConnectResult>;
+    try {
+      result = this.#listenerService.onConnect(this.caller);
+    } catch (error) {
+      this.#refuse(error);
+      return;
+    }
+    if (isThenable<OnConnectResult>(result)) {
+      result.then(this.#onConnected, (error: unknown) => this.#refuse(error));
+    } else {
+      this.#onConnected(result);
+    }
+  }
+
+  /** Graceful stop: no new bytes; the handler in flight finishes and its reply is flushed. */
+  stop(): Promise<void> {
+    this.#stopping = true;
+    if (!this.#socketClosed) {
+      this.socket.pause();
+      if (this.#service !== undefined && !this.#handlerInFlight && !this.#awaitingDrain) this.#closeOurSide();
+    }
+    return this.#finished;
+  }
+
+  /** Immediate stop: destroy now; `onClose` runs without waiting for a handler in flight. */
+  destroyNow(): Promise<void> {
+    this.#handlerInFlight = false;
+    this.#service ??= null; // an `onConnect` still running is not waited for
+    this.socket.destroy();
+    return this.#finished;
+  }
+
+  closeGracefully(): Promise<void> {
+    if (!this.#socketClosed) this.#closeOurSide();
+    return this.#finished;
+  }
+
+  readonly #onConnected = (result: OnConnectResult): void => {
+    if (result instanceof Error) {
+      this.#refuse(result);
+      return;
+    }
+    const service = result !== null && typeof result === "object" ? result : null;
+    this.#service = service;
+    if (this.#socketClosed) {
+      this.#runOnClose();
+      return;
+    }
+    this.socket.on("data", service?.onBytes === undefined ? discard : this.#onData);
+    if (this.#stopping) this.#closeOurSide();
+    else this.socket.resume();
+  };
+
+  /** `onConnect` failed: the listener-level `onError` hears of it; the connection closes. */
+  #refuse(error: unknown): void {
+    this.#service = null;
+    const wrapped = TcpError.wrap(error);
+    const onError = this.#listenerService.onError;
+    if (onError !== undefined) guarded(this.caller.id, () => onError.call(this.#listenerService, wrapped));
+    else publish(channels.error, () => ({ id: this.caller.id, error: wrapped }));
+    this.socket.destroy();
+  }
+
+  readonly #onData = (chunk: Buffer): void => {
+    const service = this.#service!;
+    let result: OnBytesResult | Promise<OnBytesResult>;
+    try {
+      result = service.onBytes!(chunk, this.caller);
+    } catch (error) {
+      this.#reportError(error);
+      return;
+    }
+    if (isThenable<OnBytesResult>(result)) {
+      this.#handlerInFlight = true;
+      this.socket.pause();
+      result.then(this.#afterHandler, this.#afterHandlerError);
+    } else if (result !== undefined && result !== null) {
+      this.#handleResult(result);
+    }
+  };
+
+  readonly #afterHandler = (result: OnBytesResult): void => {
+    if (!this.#handlerInFlight) return; // destroyed by immediateStop meanwhile
+    this.#handlerInFlight = false;
+    if (result !== undefined && result !== null) this.#handleResult(result);
+    this.#proceed();
+  };
+
+  readonly #afterHandlerError = (error: unknown): void => {
+    if (!this.#handlerInFlight) return;
+    this.#handlerInFlight = false;
+    this.#reportError(error);
+    this.#proceed();
+  };
+
+  #handleResult(result: Exclude<OnBytesResult, void | undefined | null>): void {
+    if (typeof result === "string" || result instanceof Uint8Array) {
+      if (this.socket.destroyed || this.#closingOurSide) return;
+      if (!this.socket.write(result, this.#onWriteBack)) {
+        this.#awaitingDrain = true;
+        this.socket.pause();
+        this.socket.once("drain", this.#onDrain);
+      }
+    } else if (result instanceof Error) {
+      this.#reportError(result);
+    }
+  }
+
+  readonly #onWriteBack = (error: Error | null | undefined): void => {
+    if (error && !this.#socketClosed) {
+      this.#reportError(new TcpError(withCause(Messages.writeFailed, error), { code: "ERR_WRITE", cause: error }));
+    }
+  };
+
+  readonly #onDrain = (): void => {
+    this.#awaitingDrain = false;
+    this.#proceed();
+  };
+
+  /** After a handler or a drain: close if that is due, else read on. */
+  #proceed(): void {
+    if (this.#handlerInFlight || this.#awaitingDrain) return;
+    if (this.#socketClosed) this.#runOnClose();
+    else if (this.#stopping || this.#peerEnded) this.#closeOurSide();
+    else this.socket.resume();
+  }
+
+  readonly #onPeerEnd = (): void => {
+    this.#peerEnded = true;
+    if (this.#service !== undefined && !this.#handlerInFlight && !this.#awaitingDrain) this.#closeOurSide();
+  };
+
+  /**
+   * Sends FIN after what is queued, discards what still arrives, and waits a
+   * bounded time for the peer's FIN so the kernel never answers unread bytes
+   * with a reset that could cut off the reply.
+   */
+  #closeOurSide(): void {
+    if (this.#closingOurSide || this.#socketClosed) return;
+    this.#closingOurSide = true;
+    const socket = this.socket;
+    socket.removeListener("data", this.#onData);
+    socket.on("data", discard);
+    socket.resume();
+    socket.end();
+    if (this.#settings.lingerMs > 0) {
+      this.#lingerTimer = setTimeout(() => socket.destroy(), this.#settings.lingerMs);
+    }
+  }
+
+  readonly #onIdle = (): void => {
+    if (this.#handlerInFlight) return;
+    this.socket.destroy();
+  };
+
+  readonly #onSocketError = (error: Error): void => {
+    this.#reportError(new TcpError(withCause("Connection error", error), { code: "ERR_SOCKET", cause: error }));
+  };
+
+  readonly #onSocketClose = (): void => {
+    this.#socketClosed = true;
+    this.#awaitingDrain = false;
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    this.socket.removeListener("drain", this.#onDrain);
+    this.caller._closeWriter();
+    // While `onConnect` or `onBytes` runs, `onClose` waits for it.
+    if (this.#service !== undefined && !this.#handlerInFlight) this.#runOnClose();
+  };
+
+  #reportError(error: unknown): void {
+    const wrapped = TcpError.wrap(error);
+    const service = this.#service;
+    if (service?.onError !== undefined) {
+      guarded(this.caller.id, () => service.onError!(wrapped, this.caller));
+    } else {
+      publish(channels.error, () => ({ id: this.caller.id, error: wrapped }));
+    }
+  }
+
+  #runOnClose(): void {
+    if (this.#onCloseStarted) return;
+    this.#onCloseStarted = true;
+    publish(channels.connectionClose, () => ({ id: this.caller.id }));
+    const service = this.#service;
+    let result: unknown;
+    try {
+      result = service?.onClose?.(this.caller);
+    } catch (error) {
+      publish(channels.error, () => ({ id: this.caller.id, error }));
+    }
+    if (!isThenable(result)) {
+      this.#resolveFinished();
+      return;
+    }
+    result.then(this.#resolveFinished, (error: unknown) => {
+      publish(channels.error, () => ({ id: this.caller.id, error }));
+      this.#resolveFinished();
+    });
+  }
+}

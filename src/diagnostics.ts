@@ -1,0 +1,30 @@
+/**
+ * Events on `node:diagnostics_channel`, for logging and metrics without
+ * dependencies. Publishing costs nothing while nobody subscribes.
+ *
+ * @example
+ * ```ts
+ * import diagnostics from "node:diagnostics_channel";
+ * diagnostics.subscribe("tcpkit:listener:accept", (m) => console.log("accepted", m));
+ * ```
+ *
+ * @module
+ */
+import diagnostics from "node:diagnostics_channel";
+
+/** The channel names tcpkit publishes on. */
+export const channels = {
+  /** A client connected: `{ host, port, localHost, localPort }`. */
+  clientConnect: diagnostics.channel("tcpkit:client:connect"),
+  /** A listener accepted a connection: `{ id, remoteHost, remotePort }`. */
+  listenerAccept: diagnostics.channel("tcpkit:listener:accept"),
+  /** A listener connection closed: `{ id }`. */
+  connectionClose: diagnostics.channel("tcpkit:connection:close"),
+  /** An error with nowhere else to go (a throwing `onError` or `onClose`, an unhandled socket error): `{ id?, error }`. */
+  error: diagnostics.channel("tcpkit:error"),
+} as const;
+
+/** Publishes `message` on `channel` if anybody listens. */
+export function publish(channel: diagnostics.Channel, message: () => object): void {
+  if (channel.hasSubscribers) channel.publish(message());
+}

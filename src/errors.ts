@@ -1,0 +1,134 @@
+/**
+ * The errors tcpkit gives to callers and handlers. Every one is a {@link TcpError}
+ * with a stable `code`; the messages are the Ballerina module's own wording.
+ *
+ * @module
+ */
+
+/** The stable codes of {@link TcpError}; match on these, not on messages. */
+export type TcpErrorCode =
+  | "ERR_TCP"
+  | "ERR_CONNECT"
+  | "ERR_READ_TIMEOUT"
+  | "ERR_WRITE_TIMEOUT"
+  | "ERR_CONNECTION_CLOSED"
+  | "ERR_SOCKET_CLOSED"
+  | "ERR_TLS"
+  | "ERR_LISTENER"
+  | "ERR_ABORTED"
+  | "ERR_MAX_LENGTH"
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_TOO_MANY_PENDING_READS"
+  | "ERR_WRITE_BUFFER_FULL"
+  | "ERR_WRITE"
+  | "ERR_SOCKET"
+  | "ERR_HANDLER";
+
+/** Options of the {@link TcpError} constructor. */
+export interface TcpErrorOptions {
+  /** The underlying error, kept for diagnosis. */
+  cause?: unknown;
+  /** The stable code; each subclass has its own default. */
+  code?: TcpErrorCode;
+}
+
+/** The messages the Ballerina `tcp` module uses; kept word for word. */
+export const Messages = {
+  connect: "Unable to connect with remote host",
+  readTimeout: "Read timed out",
+  writeTimeout: "Write timed out",
+  writeFailed: "Failed to write data",
+  serverClosed: "Connection closed by the server.",
+  alreadyClosed: "Socket connection already closed.",
+  notAttached: "service is not attached to the listener",
+  listenerInit: "Error initializing the server",
+  listenerNotStarted: "Unable to initialize the tcp listener.",
+} as const;
+
+/**
+ * The base of every error tcpkit produces.
+ *
+ * @example
+ * ```ts
+ * try { await client.readBytes(); }
+ * catch (e) { if (e instanceof TcpError && e.code === "ERR_READ_TIMEOUT") retry(); }
+ * ```
+ */
+export class TcpError extends Error {
+  /** A stable identifier of the kind of failure. */
+  readonly code: TcpErrorCode;
+
+  constructor(message: string, options: TcpErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code ?? "ERR_TCP";
+  }
+
+  /**
+   * Returns `error` itself when it is already a `TcpError`, else a `TcpError`
+   * with the same message and the original as `cause`.
+   */
+  static wrap(error: unknown, code: TcpErrorCode = "ERR_HANDLER"): TcpError {
+    if (error instanceof TcpError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new TcpError(message, { cause: error, code });
+  }
+}
+
+/** Joins a Ballerina message and a cause as `message: cause`. */
+export function withCause(message: string, cause: unknown): string {
+  const detail = cause instanceof Error ? cause.message : cause === undefined ? "" : String(cause);
+  return detail ? `${message}: ${detail}` : message;
+}
+
+/** The connection (or its local binding) could not be made. */
+export class ConnectError extends TcpError {
+  constructor(message: string, options: TcpErrorOptions = {}) {
+    super(message, { code: "ERR_CONNECT", ...options });
+  }
+}
+
+/** No data arrived within the read time-out; the connection stays open. */
+export class ReadTimeoutError extends TcpError {
+  constructor(message: string = Messages.readTimeout, options: TcpErrorOptions = {}) {
+    super(message, { code: "ERR_READ_TIMEOUT", ...options });
+  }
+}
+
+/** A write made no progress within the write time-out; the connection is closed. */
+export class WriteTimeoutError extends TcpError {
+  constructor(message: string = Messages.writeTimeout, options: TcpErrorOptions = {}) {
+    super(message, { code: "ERR_WRITE_TIMEOUT", ...options });
+  }
+}
+
+/** The peer or the local side closed the connection. */
+export class ConnectionClosedError extends TcpError {
+  constructor(message: string = Messages.serverClosed, options: TcpErrorOptions = {}) {
+    super(message, { code: "ERR_CONNECTION_CLOSED", ...options });
+  }
+}
+
+/** A TLS configuration that cannot be used, or a failed handshake. */
+export class TlsError extends TcpError {
+  constructor(message: string, options: TcpErrorOptions = {}) {
+    super(message, { code: "ERR_TLS", ...options });
+  }
+}
+
+/** The listener could not start, or was used in the wrong state. */
+export class ListenerError extends TcpError {
+  constructor(message: string, options: TcpErrorOptions = {}) {
+    super(message, { code: "ERR_LISTENER", ...options });
+  }
+}
+
+/** The error for any use of a connection after `close()`. */
+export function alreadyClosed(): ConnectionClosedError {
+  return new ConnectionClosedError(Messages.alreadyClosed, { code: "ERR_SOCKET_CLOSED" });
+}
+
+/** The error a read or connect gets when its `AbortSignal` fires. */
+export function abortedError(signal: AbortSignal): TcpError {
+  return new TcpError("The operation was aborted", { code: "ERR_ABORTED", cause: signal.reason });
+}

@@ -1,0 +1,181 @@
+/**
+ * The TCP listener: binds a port and runs the attached service's
+ * `onConnect` for every connection.
+ *
+ * @module
+ */
+import type { AddressInfo, Server, Socket } from "node:net";
+import { ServiceConnection, type ConnectionSettings } from "./connection.js";
+import { channels, publish } from "./diagnostics.js";
+import { guarded } from "./guard.js";
+import { ListenerError, Messages, TcpError, withCause } from "./errors.js";
+import type { Service } from "./service.js";
+import { createListeningServer, isValidPort, secondsToMs } from "./transport.js";
+
+/** Configuration of a {@link Listener}. Times are in seconds; 0 means no limit. */
+export interface ListenerConfiguration {
+  /** The local interface to bind (host name or IP); all interfaces when absent. */
+  localHost?: string;
+  /** Connections served at once; one more is closed on arrival. @default unlimited */
+  maxConnections?: number;
+  /** Close a connection after this long without a byte either way. @default 0 */
+  idleTimeout?: number;
+  /** Time-out of `Caller.writeBytes`. @default 300 */
+  writeTimeout?: number;
+  /** Disable Nagle's algorithm on accepted sockets. @default true */
+  noDelay?: boolean;
+}
+
+/** How long a graceful close waits for the peer to close its side. */
+const LINGER_MS = 5_000;
+
+let connectionCounter = 0;
+
+/**
+ * Listens for TCP connections and serves each with the attached service.
+ *
+ * @example
+ * ```ts
+ * const listener = new Listener(3000, { localHost: "127.0.0.1" });
+ * listener.attach({ onConnect: () => ({ onBytes: (data) => data }) });
+ * await listener.start();
+ * // ...
+ * await listener.gracefulStop();
+ * ```
+ */
+export class Listener {
+  readonly #port: number;
+  readonly #config: ListenerConfiguration;
+  #service: Service | undefined;
+  #server: Server | undefined;
+  #starting = false;
+  readonly #connections = new Set<ServiceConnection>();
+  #settings: ConnectionSettings | undefined;
+
+  /** Keeps the configuration; nothing is checked or bound until {@link start}. */
+  constructor(port: number, config: ListenerConfiguration = {}) {
+    this.#port = port;
+    this.#config = config;
+  }
+
+  /** The bound port after {@link start}; the configured port before. */
+  get localPort(): number {
+    const address = this.#server?.address();
+    return address !== null && typeof address === "object" ? (address as AddressInfo).port : this.#port;
+  }
+
+  /** Connections open now. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Attaches the service; new connections are served by it. One service at a time. */
+  attach(service: Service): void {
+    if (service === null || typeof service !== "object" || typeof service.onConnect !== "function") {
+      throw new TcpError("A service needs an onConnect(caller) method", { code: "ERR_INVALID_ARGUMENT" });
+    }
+    if (this.#service !== undefined && this.#service !== service) {
+      throw new ListenerError("A service is already attached to the listener; detach it first");
+    }
+    this.#service = service;
+  }
+
+  /** Detaches `service`; connections already open keep it. */
+  detach(service: Service): void {
+    if (this.#service === undefined || this.#service !== service) throw new ListenerError(Messages.notAttached);
+    this.#service = undefined;
+  }
+
+  /**
+   * Binds and starts accepting. Rejects with a `ListenerError`
+   * (`Error initializing the server: <cause>`) for a bad port, host or
+   * setting, or a port in use.
+   */
+  async start(): Promise<void> {
+    if (this.#server !== undefined || this.#starting) throw new ListenerError("The listener is already started");
+    const fail = (cause: unknown): ListenerError =>
+      new ListenerError(withCause(Messages.listenerInit, cause), { cause });
+    if (!isValidPort(this.#port, 0)) {
+      throw fail(`port must be an integer from 0 to 65535, got ${String(this.#port)}`);
+    }
+    const max = this.#config.maxConnections;
+    if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
+      throw fail(`maxConnections must be a positive integer, got ${String(max)}`);
+    }
+    try {
+      this.#settings = {
+        writeTimeoutMs: secondsToMs(this.#config.writeTimeout, 300, "writeTimeout"),
+        idleTimeoutMs: secondsToMs(this.#config.idleTimeout, 0, "idleTimeout"),
+        lingerMs: LINGER_MS,
+      };
+    } catch (error) {
+      throw fail(error);
+    }
+    this.#starting = true;
+    try {
+      const server = await createListeningServer({
+        port: this.#port,
+        localHost: this.#config.localHost,
+        noDelay: this.#config.noDelay ?? true,
+        onConnection: this.#onConnection,
+      });
+      server.on("error", (error) => this.#reportListenerError(error));
+      this.#server = server;
+    } catch (error) {
+      throw fail(error);
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  /**
+   * Stops accepting; every connection finishes the handler in flight,
+   * flushes its reply and closes, and its `onClose` runs. Resolves when all
+   * are closed. The listener may be started again afterwards.
+   */
+  async gracefulStop(): Promise<void> {
+    await this.#stop((connection) => connection.stop());
+  }
+
+  /** Stops accepting and destroys every connection now; resolves after every `onClose` ran. */
+  async immediateStop(): Promise<void> {
+    await this.#stop((connection) => connection.destroyNow());
+  }
+
+  async #stop(each: (connection: ServiceConnection) => Promise<void>): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) throw new ListenerError(Messages.listenerNotStarted);
+    this.#server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all([...this.#connections].map(each));
+    await closed;
+  }
+
+  readonly #onConnection = (socket: Socket): void => {
+    const service = this.#service;
+    const settings = this.#settings;
+    if (service === undefined || settings === undefined || this.#server === undefined) {
+      socket.destroy();
+      return;
+    }
+    const max = this.#config.maxConnections;
+    if (max !== undefined && this.#connections.size >= max) {
+      socket.destroy();
+      this.#reportListenerError(`connection from ${socket.remoteAddress}:${socket.remotePort} refused: maxConnections (${max}) reached`);
+      return;
+    }
+    const id = (++connectionCounter).toString(36);
+    const connection = new ServiceConnection(socket, id, service, settings);
+    this.#connections.add(connection);
+    connection.finished.then(() => this.#connections.delete(connection));
+    publish(channels.listenerAccept, () => ({ id, remoteHost: socket.remoteAddress, remotePort: socket.remotePort }));
+    connection.start();
+  };
+
+  #reportListenerError(cause: unknown): void {
+    const error = cause instanceof TcpError ? cause : new ListenerError(cause instanceof Error ? cause.message : String(cause), { cause });
+    const service = this.#service;
+    if (service?.onError === undefined) publish(channels.error, () => ({ error }));
+    else guarded(undefined, () => service.onError!(error));
+  }
+}

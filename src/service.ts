@@ -1,0 +1,46 @@
+/**
+ * The shapes a user implements to serve connections on a {@link Listener}.
+ *
+ * @module
+ */
+import type { Caller } from "./caller.js";
+import type { TcpError } from "./errors.js";
+
+/** What `onBytes` may return: bytes to write back, an error for `onError`, or nothing. */
+export type OnBytesResult = Uint8Array | string | TcpError | Error | void | undefined | null;
+
+/**
+ * Serves one connection; `onConnect` returns a fresh one per connection.
+ * Every method is optional.
+ */
+export interface ConnectionService {
+  /**
+   * One chunk of bytes from the peer. Runs in order and one at a time per
+   * connection: while a returned promise is pending, no more bytes are read.
+   * Returned bytes are written back before the next chunk is handled.
+   */
+  onBytes?(data: Uint8Array, caller: Caller): OnBytesResult | Promise<OnBytesResult>;
+  /** A socket error, a failed write-back, or an error returned or thrown by `onBytes`. */
+  onError?(error: TcpError, caller: Caller): void | Promise<void>;
+  /** Runs exactly once per connection, after its last `onBytes`. */
+  onClose?(caller: Caller): void | Promise<void>;
+}
+
+/** What `onConnect` may return. */
+export type OnConnectResult = ConnectionService | TcpError | Error | void | undefined | null;
+
+/** The service attached to a {@link Listener}. */
+export interface Service {
+  /**
+   * A peer connected (after the TLS handshake, when TLS is on). Return the
+   * `ConnectionService` for this connection; return nothing to keep it open
+   * and discard its bytes; return or throw an error to close it.
+   */
+  onConnect(caller: Caller): OnConnectResult | Promise<OnConnectResult>;
+  /**
+   * Listener-level problems that belong to no connection service: an accept
+   * error, a failed `onConnect`, a refused connection over `maxConnections`,
+   * a failed TLS handshake.
+   */
+  onError?(error: TcpError): void | Promise<void>;
+}

@@ -1,0 +1,237 @@
+/**
+ * The read side of a connection as pure code: received bytes go in with
+ * `push`, reads (`next chunk`, `exactly n`, `until delimiter`) come out as
+ * promises, served first come first served, each with its own deadline and
+ * `AbortSignal`. A read that times out or is aborted takes no bytes, so none
+ * are lost. The socket layer feeds it and follows `onFlowChange` to pause and
+ * resume the socket, which bounds what is buffered.
+ *
+ * @module
+ */
+import { ByteQueue } from "./byte-queue.js";
+import { ReadTimeoutError, TcpError, abortedError } from "./errors.js";
+
+/** What one read asks for. */
+export type ReadRequest =
+  | { readonly kind: "chunk" }
+  | { readonly kind: "exactly"; readonly length: number }
+  | { readonly kind: "until"; readonly delimiter: Uint8Array; readonly maxLength: number };
+
+/** Per-read options. */
+export interface ReadOptions {
+  /** Give up when no byte arrives for this long; 0 waits for ever. */
+  timeoutMs: number;
+  /** Reject with `ERR_ABORTED` when this fires; no bytes are taken. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Limits and the hook the socket layer follows. */
+export interface StreamReaderOptions {
+  /** Stop reading from the socket when this many bytes wait and no read wants them. */
+  highWaterMark: number;
+  /** Reads that may wait at once; one more is rejected. */
+  maxPendingReads: number;
+  /** Called with `false` when the socket should pause, `true` when it may read again. */
+  onFlowChange?: (flowing: boolean) => void;
+}
+
+interface PendingRead {
+  readonly request: ReadRequest;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  resolve(value: Buffer): void;
+  reject(error: TcpError): void;
+  timer: NodeJS.Timeout | undefined;
+  /** `received` when the deadline was last armed: progress re-arms it. */
+  receivedAtArm: number;
+  /** For `until`: where the next delimiter search starts. */
+  searchFrom: number;
+  onAbort: (() => void) | undefined;
+}
+
+/** Why no more bytes will come, once that is known. */
+type Terminal = { readonly kind: "end" | "error" | "closed"; readonly error: TcpError };
+
+export class StreamReader {
+  readonly #queue = new ByteQueue();
+  readonly #pending: PendingRead[] = [];
+  readonly #options: StreamReaderOptions;
+  #terminal: Terminal | undefined;
+  #flowing = true;
+  /** Bytes pushed so far; the deadlines compare it to see progress. */
+  #received = 0;
+
+  constructor(options: StreamReaderOptions) {
+    this.#options = options;
+  }
+
+  /** Bytes waiting to be read. */
+  get buffered(): number {
+    return this.#queue.length;
+  }
+
+  /** Reads waiting for bytes. */
+  get pendingReads(): number {
+    return this.#pending.length;
+  }
+
+  /** Whether the peer's end, an error or a local close has been seen. */
+  get done(): boolean {
+    return this.#terminal !== undefined;
+  }
+
+  /** Feeds bytes that arrived. */
+  push(chunk: Buffer): void {
+    if (this.#terminal?.kind === "closed") return;
+    this.#queue.push(chunk);
+    this.#received += chunk.length;
+    this.#serve();
+    this.#updateFlow();
+  }
+
+  /**
+   * No more bytes will arrive. Queued bytes stay readable; reads that cannot
+   * be served from them reject with `error`.
+   */
+  end(error: TcpError): void {
+    this.#finish({ kind: "end", error });
+  }
+
+  /** Like {@link end}, for a socket error. */
+  fail(error: TcpError): void {
+    this.#finish({ kind: "error", error });
+  }
+
+  /** A local close: queued bytes are dropped and every read rejects with `error`. */
+  close(error: TcpError): void {
+    if (this.#terminal?.kind === "closed") return;
+    this.#terminal = { kind: "closed", error };
+    this.#queue.clear();
+    for (const read of this.#pending.splice(0)) this.#settle(read, undefined, error);
+  }
+
+  /** Starts a read; it resolves with the bytes or rejects with a `TcpError`. */
+  read(request: ReadRequest, options: ReadOptions): Promise<Buffer> {
+    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal));
+    if (this.#pending.length === 0) {
+      const value = this.#tryTake(request);
+      if (value !== undefined) {
+        this.#updateFlow();
+        return value instanceof TcpError ? Promise.reject(value) : Promise.resolve(value);
+      }
+      if (this.#terminal !== undefined) return Promise.reject(this.#terminal.error);
+    } else if (this.#terminal?.kind === "closed") {
+      return Promise.reject(this.#terminal.error);
+    }
+    if (this.#pending.length >= this.#options.maxPendingReads) {
+      return Promise.reject(
+        new TcpError(`Too many pending reads (limit ${this.#options.maxPendingReads})`, {
+          code: "ERR_TOO_MANY_PENDING_READS",
+        }),
+      );
+    }
+    return new Promise<Buffer>((resolve, reject) => {
+      const read: PendingRead = {
+        request,
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+        resolve,
+        reject,
+        timer: undefined,
+        receivedAtArm: this.#received,
+        searchFrom: 0,
+        onAbort: undefined,
+      };
+      if (read.timeoutMs > 0) read.timer = setTimeout(this.#onDeadline, read.timeoutMs, read);
+      if (read.signal !== undefined) {
+        const signal = read.signal;
+        read.onAbort = () => this.#drop(read, abortedError(signal));
+        signal.addEventListener("abort", read.onAbort, { once: true });
+      }
+      this.#pending.push(read);
+      this.#updateFlow();
+    });
+  }
+
+  #finish(terminal: Terminal): void {
+    if (this.#terminal !== undefined) return;
+    this.#terminal = terminal;
+    this.#serve();
+    for (const read of this.#pending.splice(0)) this.#settle(read, undefined, terminal.error);
+  }
+
+  /** Serves waiting reads in order while the queue can satisfy the head. */
+  #serve(): void {
+    while (this.#pending.length > 0) {
+      const read = this.#pending[0]!;
+      const value = this.#tryTake(read.request, read);
+      if (value === undefined) return;
+      this.#pending.shift();
+      if (value instanceof TcpError) this.#settle(read, undefined, value);
+      else this.#settle(read, value, undefined);
+    }
+  }
+
+  /**
+   * Bytes for `request` if the queue holds enough, a `TcpError` if the request
+   * can never be met as asked, or `undefined` to keep waiting.
+   */
+  #tryTake(request: ReadRequest, read?: PendingRead): Buffer | TcpError | undefined {
+    const queue = this.#queue;
+    switch (request.kind) {
+      case "chunk":
+        return queue.shiftChunk();
+      case "exactly":
+        if (request.length === 0) return Buffer.alloc(0);
+        return queue.length >= request.length ? queue.take(request.length) : undefined;
+      case "until": {
+        const d = request.delimiter.length;
+        const at = queue.indexOf(request.delimiter, read?.searchFrom ?? 0);
+        if (at !== -1 && at + d <= request.maxLength) return queue.take(at + d);
+        if (at !== -1 || queue.length >= request.maxLength) {
+          return new TcpError(
+            `No delimiter within maxLength (${request.maxLength} bytes); the bytes stay buffered`,
+            { code: "ERR_MAX_LENGTH" },
+          );
+        }
+        if (read !== undefined) read.searchFrom = Math.max(0, queue.length - d + 1);
+        return undefined;
+      }
+    }
+  }
+
+  readonly #onDeadline = (read: PendingRead): void => {
+    if (this.#received !== read.receivedAtArm && read.request.kind !== "chunk") {
+      // Bytes arrived but not yet enough: the deadline counts from the last progress.
+      read.receivedAtArm = this.#received;
+      read.timer = setTimeout(this.#onDeadline, read.timeoutMs, read);
+      return;
+    }
+    this.#drop(read, new ReadTimeoutError());
+  };
+
+  /** Removes a read that gave up (time-out, abort) without taking bytes. */
+  #drop(read: PendingRead, error: TcpError): void {
+    const index = this.#pending.indexOf(read);
+    if (index === -1) return;
+    this.#pending.splice(index, 1);
+    this.#settle(read, undefined, error);
+    this.#updateFlow();
+  }
+
+  #settle(read: PendingRead, value: Buffer | undefined, error: TcpError | undefined): void {
+    if (read.timer !== undefined) clearTimeout(read.timer);
+    if (read.onAbort !== undefined) read.signal?.removeEventListener("abort", read.onAbort);
+    if (error !== undefined) read.reject(error);
+    else read.resolve(value!);
+  }
+
+  #updateFlow(): void {
+    const flowing =
+      this.#terminal === undefined &&
+      (this.#pending.length > 0 || this.#queue.length < this.#options.highWaterMark);
+    if (flowing === this.#flowing) return;
+    this.#flowing = flowing;
+    this.#options.onFlowChange?.(flowing);
+  }
+}

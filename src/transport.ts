@@ -1,0 +1,138 @@
+/**
+ * The one place that creates sockets: it turns a validated configuration into
+ * a connected client socket or a listening server, so everything above it
+ * deals only in connected `net.Socket`s.
+ *
+ * @module
+ */
+import { lookup } from "node:dns/promises";
+import net from "node:net";
+import { ConnectError, Messages, TcpError, abortedError, withCause } from "./errors.js";
+
+/** What {@link connectSocket} needs; times in milliseconds. */
+export interface SocketConnectOptions {
+  host: string;
+  port: number;
+  localHost?: string | undefined;
+  connectTimeoutMs: number;
+  noDelay: boolean;
+  /** Keep-alive initial delay in ms, or false. */
+  keepAliveMs: number | false;
+  signal?: AbortSignal | undefined;
+}
+
+/** Whether `port` is an integer in `min..65535`. */
+export function isValidPort(port: unknown, min: number): port is number {
+  return typeof port === "number" && Number.isInteger(port) && port >= min && port <= 65535;
+}
+
+/** Seconds as Ballerina takes them (decimals allowed, 0 = no limit) to milliseconds. */
+export function secondsToMs(seconds: number | undefined, fallback: number, name: string): number {
+  const value = seconds ?? fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new TcpError(`${name} must be a number of seconds >= 0, got ${String(value)}`, {
+      code: "ERR_INVALID_ARGUMENT",
+    });
+  }
+  return Math.round(value * 1000);
+}
+
+/**
+ * Resolves a local interface name to an address. An invalid `localAddress`
+ * makes `net.connect` throw after opening a handle, so it is checked first.
+ */
+async function resolveLocalHost(localHost: string): Promise<{ address: string; family: 4 | 6 }> {
+  const family = net.isIP(localHost);
+  if (family === 4 || family === 6) return { address: localHost, family };
+  try {
+    const found = await lookup(localHost);
+    return { address: found.address, family: found.family === 6 ? 6 : 4 };
+  } catch (error) {
+    throw new ConnectError(withCause(`${Messages.connect}: invalid local interface '${localHost}'`, error), {
+      cause: error,
+    });
+  }
+}
+
+/** Connects and resolves with a socket that is ready for use. */
+export async function connectSocket(options: SocketConnectOptions): Promise<net.Socket> {
+  const { host, port, signal } = options;
+  if (typeof host !== "string" || host.length === 0) {
+    throw new ConnectError(`${Messages.connect}: host must be a non-empty string`);
+  }
+  if (!isValidPort(port, 1)) {
+    throw new ConnectError(`${Messages.connect}: port must be an integer from 1 to 65535, got ${String(port)}`);
+  }
+  if (signal?.aborted) throw abortedError(signal);
+  const local = options.localHost === undefined ? undefined : await resolveLocalHost(options.localHost);
+  if (signal?.aborted) throw abortedError(signal);
+
+  const socket = net.connect({
+    host,
+    port,
+    noDelay: options.noDelay,
+    keepAlive: options.keepAliveMs !== false,
+    keepAliveInitialDelay: options.keepAliveMs === false ? 0 : options.keepAliveMs,
+    allowHalfOpen: false,
+    ...(local === undefined ? {} : { localAddress: local.address, family: local.family }),
+  });
+  return new Promise<net.Socket>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (error: TcpError | undefined): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      socket.removeListener("error", onError);
+      socket.removeListener("connect", onConnect);
+      if (error === undefined) {
+        resolve(socket);
+      } else {
+        socket.destroy();
+        reject(error);
+      }
+    };
+    const onConnect = (): void => finish(undefined);
+    const onError = (error: Error): void =>
+      finish(new ConnectError(withCause(Messages.connect, error), { cause: error }));
+    const onAbort = (): void => finish(abortedError(signal!));
+    socket.once("connect", onConnect);
+    socket.once("error", onError);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.connectTimeoutMs > 0) {
+      timer = setTimeout(() => {
+        finish(new ConnectError(`${Messages.connect}: connection timed out after ${options.connectTimeoutMs / 1000}s`));
+      }, options.connectTimeoutMs);
+    }
+  });
+}
+
+/** What {@link createListeningServer} needs. */
+export interface ServerOptions {
+  port: number;
+  localHost?: string | undefined;
+  noDelay: boolean;
+  onConnection: (socket: net.Socket) => void;
+}
+
+/**
+ * Creates a server whose sockets start paused (nothing is read before the
+ * service has said how to handle the connection) and keep their write side
+ * open after the peer's FIN (so a last reply still goes out), and binds it.
+ */
+export async function createListeningServer(options: ServerOptions): Promise<net.Server> {
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: options.noDelay });
+  server.on("connection", options.onConnection);
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      server.removeListener("listening", onListening);
+      reject(error);
+    };
+    const onListening = (): void => {
+      server.removeListener("error", onError);
+      resolve();
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen({ port: options.port, ...(options.localHost === undefined ? {} : { host: options.localHost }) });
+  });
+  return server;
+}
