@@ -1,0 +1,81 @@
+/**
+ * Raw `node:net` peers for tests: servers and clients written by hand, so the
+ * library is checked against plain sockets, not against itself.
+ */
+import net from "node:net";
+import { once } from "node:events";
+
+/** A raw server on 127.0.0.1:0; `close()` destroys its sockets and closes it. */
+export async function rawServer(onSocket: (socket: net.Socket) => void): Promise<{
+  port: number;
+  sockets: Set<net.Socket>;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.once("close", () => sockets.delete(socket));
+    onSocket(socket);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    sockets,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A raw client connected to 127.0.0.1:`port`. */
+export async function rawClient(port: number, host = "127.0.0.1"): Promise<net.Socket> {
+  const socket = net.connect({ port, host });
+  socket.on("error", () => {});
+  await once(socket, "connect");
+  return socket;
+}
+
+/** Reads from `socket` until `length` bytes have arrived (the socket stays open). */
+export function readFully(socket: net.Socket, length: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total >= length) {
+        cleanup();
+        resolve(Buffer.concat(chunks));
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      reject(new Error(`peer closed after ${total} of ${length} bytes`));
+    };
+    const cleanup = (): void => {
+      socket.removeListener("data", onData);
+      socket.removeListener("end", onEnd);
+    };
+    socket.on("data", onData);
+    socket.once("end", onEnd);
+  });
+}
+
+/** Everything `socket` receives until the peer closes. */
+export async function readToEnd(socket: net.Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Destroys `socket` and waits for its close. */
+export async function destroyed(socket: net.Socket): Promise<void> {
+  if (socket.closed) return;
+  const closed = once(socket, "close");
+  socket.destroy();
+  await closed;
+}
