@@ -1,0 +1,113 @@
+/**
+ * `npm run bench [-- options]`: tcpkit against hand-written node:net / node:tls
+ * code, in one run, alternating the two, medians of several runs.
+ *
+ * Options: `--quick` (one short run per cell, for development),
+ * `--runs N`, `--duration MS`, `--warmup MS`,
+ * `--only echo,tls,client,idle,churn`, `--node-loadgen` (skip the C tools),
+ * `--write-results` (replace the generated part of bench/RESULTS.md).
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Generators, cacheDir, repoRoot } from "./generators.js";
+import { canPin } from "./proc.js";
+import { markdownTables, summarize, type Cell } from "./report.js";
+import { churnSuite, clientSuite, echoSuite, idleSuite, type SuiteSettings } from "./suites.js";
+import { ensureCertificate, tcpkitHasTls } from "./tls-servers.js";
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    runs: { type: "string" },
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    only: { type: "string" },
+    "node-loadgen": { type: "boolean", default: false },
+    "write-results": { type: "boolean", default: false },
+  },
+});
+
+const quick = values.quick === true;
+const only = new Set((values.only ?? "echo,tls,client,idle,churn").split(",").map((name) => name.trim()));
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const certDir = join(cacheDir, "cert");
+const generators = new Generators(values["node-loadgen"] === true);
+const settings: SuiteSettings = {
+  runs: Number(values.runs ?? (quick ? 1 : 3)),
+  durationMs: Number(values.duration ?? (quick ? 1000 : 3000)),
+  warmupMs: Number(values.warmup ?? (quick ? 300 : 1000)),
+  sizes: [64, 16 * 1024],
+  conns: [1, 50, 500],
+  idleConnections: quick ? 1000 : 10_000,
+  churnConns: [1, 50],
+  generators,
+  certDir,
+  log,
+};
+
+const machine = {
+  date: new Date().toISOString(),
+  cpu: os.cpus()[0]?.model ?? "unknown",
+  cores: os.cpus().length,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  kernel: `${os.type()} ${os.release()}`,
+  node: process.version,
+  loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))),
+  pinned: canPin ? "server/code under test on core 0, load on core 1 (taskset)" : "not pinned (taskset unavailable)",
+  generator: generators.kind === "c" ? "C loadgen (shared peers) + C churn" : "raw node:net fallback",
+  openFilesLimit: "soft limit inherited; the idle suite needs about 10,100 descriptors per process",
+  mode: quick ? "quick" : "full",
+  runs: settings.runs,
+  durationMs: settings.durationMs,
+  warmupMs: settings.warmupMs,
+};
+log(`tcpkit bench (${machine.mode}): ${machine.cpu} × ${machine.cores}, ${machine.node}, ${machine.generator}, ${machine.pinned}`);
+
+const cells: Cell[] = [];
+const skipped: string[] = [];
+if (only.has("echo")) cells.push(...(await echoSuite(settings, "tcp")));
+if (only.has("tls")) {
+  if (!tcpkitHasTls()) skipped.push("TLS echo and TLS idle: this build of tcpkit has no TLS listener");
+  else if (!ensureCertificate(certDir)) skipped.push("TLS echo: openssl is missing, no certificate");
+  else cells.push(...(await echoSuite(settings, "tls")));
+}
+if (only.has("client")) cells.push(...(await clientSuite(settings)));
+if (only.has("idle")) cells.push(...(await idleSuite(settings, "tcp")));
+if (only.has("churn")) cells.push(...(await churnSuite(settings)));
+
+const summaries = cells.map(summarize);
+const tables = markdownTables(summaries);
+const misses = summaries.filter((summary) => !summary.meets).map((summary) => `${summary.suite}: ${summary.name} (${summary.ratio.toFixed(3)})`);
+process.stdout.write(`\n${tables}\n`);
+for (const line of skipped) process.stdout.write(`skipped: ${line}\n`);
+process.stdout.write(misses.length === 0 ? "every cell meets its target\n" : `cells that miss their target:\n  ${misses.join("\n  ")}\n`);
+
+const resultsDir = join(repoRoot, "bench", "results");
+mkdirSync(resultsDir, { recursive: true });
+const jsonPath = join(resultsDir, `${machine.date.replace(/[:.]/g, "-")}.json`);
+writeFileSync(jsonPath, `${JSON.stringify({ machine, skipped, cells: summaries }, null, 2)}\n`);
+process.stdout.write(`JSON: ${jsonPath}\n`);
+
+if (values["write-results"] === true) {
+  const path = join(repoRoot, "bench", "RESULTS.md");
+  const start = "<!-- generated:start -->";
+  const end = "<!-- generated:end -->";
+  const generated = [
+    start,
+    `Measured ${machine.date.slice(0, 16).replace("T", " ")} UTC on ${machine.cpu} × ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node};`,
+    `${machine.generator}; ${machine.pinned}; ${machine.runs} runs per variant of ${machine.durationMs} ms after ${machine.warmupMs} ms warm-up, alternating; load average at start ${machine.loadAverage.join(", ")}.`,
+    "Each figure is the median over the runs (tcpkit / raw); the ratio is the median of the paired tcpkit/raw ratios.",
+    "",
+    tables,
+    ...skipped.map((line) => `Skipped: ${line}.`),
+    end,
+  ].join("\n");
+  const current = existsSync(path) ? readFileSync(path, "utf8") : `# tcpkit benchmark results\n\n${start}\n${end}\n`;
+  const from = current.indexOf(start);
+  const to = current.indexOf(end);
+  const next = from === -1 || to === -1 ? `${current}\n${generated}\n` : current.slice(0, from) + generated + current.slice(to + end.length);
+  writeFileSync(path, next);
+  process.stdout.write(`updated ${path}\n`);
+}

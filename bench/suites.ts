@@ -1,0 +1,239 @@
+/**
+ * The five comparisons. Each cell alternates tcpkit and raw (A B A B ...),
+ * the code under test pinned to core 0 and the load to core 1.
+ */
+import { performance } from "node:perf_hooks";
+import type { Generators, GeneratorResult, LoadOptions } from "./generators.js";
+import { nodeChild, type JsonChild } from "./proc.js";
+import type { Cell, Run, Target, Variant } from "./report.js";
+
+export interface SuiteSettings {
+  runs: number;
+  durationMs: number;
+  warmupMs: number;
+  sizes: readonly number[];
+  conns: readonly number[];
+  idleConnections: number;
+  churnConns: readonly number[];
+  generators: Generators;
+  certDir: string;
+  log: (line: string) => void;
+}
+
+const VARIANTS: readonly Variant[] = ["tcpkit", "raw"];
+
+interface ServerStats {
+  cpuUs: number;
+  rss: number;
+  heapUsed: number;
+  connections: number;
+}
+
+/** An echo server child of `variant`, with its port. */
+async function startServer(variant: Variant, proto: "tcp" | "tls", certDir: string, core: 0 | 1 = 0): Promise<{ child: JsonChild; port: number }> {
+  const child = nodeChild(core, "echo-server.js", [variant, proto, certDir], ["--expose-gc"]);
+  try {
+    const { port } = await child.next<{ port: number }>(30_000);
+    return { child, port };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+function label(size: number, conns: number): string {
+  return `${size >= 1024 ? `${size / 1024} KiB` : `${size} B`} × ${conns} conn`;
+}
+
+function fromGenerator(variant: Variant, result: GeneratorResult, cpuUs: number, wallMs: number, rss: number): Run {
+  return {
+    variant,
+    msgs_per_s: result.msgs_per_s,
+    mb_per_s: result.mb_per_s,
+    p50_us: result.p50_us,
+    p99_us: result.p99_us,
+    cpu_pct: (cpuUs / 1000 / wallMs) * 100,
+    cpu_us_per_msg: cpuUs / Math.max(1, result.msgs_all),
+    rss_mb: rss / 1e6,
+    errors: result.errors,
+  };
+}
+
+/**
+ * Runs `load` against both servers in turn, `runs` times, and measures the
+ * server's CPU and RSS over each run. The servers live for the whole cell.
+ */
+async function serverCell(
+  settings: SuiteSettings,
+  cell: Cell,
+  proto: "tcp" | "tls",
+  load: (port: number) => Promise<GeneratorResult>,
+): Promise<Cell> {
+  const servers = new Map<Variant, { child: JsonChild; port: number }>();
+  try {
+    for (const variant of VARIANTS) servers.set(variant, await startServer(variant, proto, settings.certDir));
+    for (let i = 0; i < settings.runs; i++) {
+      for (const variant of VARIANTS) {
+        const server = servers.get(variant)!;
+        const before = await server.child.ask<ServerStats>("stats");
+        const startedAt = performance.now();
+        const result = await load(server.port);
+        const wallMs = performance.now() - startedAt;
+        const after = await server.child.ask<ServerStats>("stats");
+        const run = fromGenerator(variant, result, after.cpuUs - before.cpuUs, wallMs, after.rss);
+        cell.runs.push(run);
+        settings.log(
+          `  ${cell.name} ${variant.padEnd(6)} ${Math.round(run.msgs_per_s)} msgs/s, ${run.cpu_us_per_msg.toFixed(1)} µs CPU/msg` +
+            (result.errors > 0 ? `, ${result.errors} errors (${result.first_error ?? ""})` : ""),
+        );
+      }
+    }
+  } finally {
+    for (const server of servers.values()) await server.child.stop();
+  }
+  return cell;
+}
+
+const ECHO_TARGET: Target = { metric: "msgs_per_s", kind: "min", ratio: 0.95 };
+
+/** 1 and 2: Listener echo vs raw echo, over TCP or TLS. */
+export async function echoSuite(settings: SuiteSettings, proto: "tcp" | "tls"): Promise<Cell[]> {
+  const suite = proto === "tls" ? "TLS Listener echo vs tls.createServer echo" : "Listener echo vs net.createServer echo";
+  const cells: Cell[] = [];
+  for (const size of settings.sizes) {
+    for (const conns of settings.conns) {
+      const cell: Cell = { suite, name: label(size, conns), target: ECHO_TARGET, runs: [] };
+      settings.log(`${suite}: ${cell.name}`);
+      const options = (port: number): LoadOptions => ({
+        port, conns, size, durationMs: settings.durationMs, warmupMs: settings.warmupMs, tls: proto === "tls",
+      });
+      cells.push(await serverCell(settings, cell, proto, (port) => settings.generators.pingPong(options(port))));
+    }
+  }
+  return cells;
+}
+
+interface ClientResult {
+  msgs_per_s: number;
+  mb_per_s: number;
+  p50_us: number;
+  p99_us: number;
+  msgs_all: number;
+  cpu_pct: number;
+  cpu_us_per_msg: number;
+  rss: number;
+}
+
+/** 3: tcpkit Client vs a raw net.Socket client (pinned to core 0) against one raw echo server (core 1). */
+export async function clientSuite(settings: SuiteSettings): Promise<Cell[]> {
+  const suite = "Client ping-pong vs net.Socket ping-pong";
+  const cells: Cell[] = [];
+  const server = await startServer("raw", "tcp", settings.certDir, 1);
+  try {
+    for (const size of settings.sizes) {
+      for (const conns of settings.conns) {
+        const cell: Cell = { suite, name: label(size, conns), target: { metric: "msgs_per_s", kind: "min", ratio: 0.9 }, runs: [] };
+        settings.log(`${suite}: ${cell.name}`);
+        for (let i = 0; i < settings.runs; i++) {
+          for (const variant of VARIANTS) {
+            const args = [variant, server.port, conns, size, settings.durationMs, settings.warmupMs].map(String);
+            const child = nodeChild(0, "pingpong-client.js", args);
+            let result: ClientResult;
+            try {
+              result = await child.next<ClientResult>(settings.durationMs + settings.warmupMs + 60_000);
+            } finally {
+              await child.stop();
+            }
+            cell.runs.push({
+              variant,
+              msgs_per_s: result.msgs_per_s,
+              mb_per_s: result.mb_per_s,
+              p50_us: result.p50_us,
+              p99_us: result.p99_us,
+              cpu_pct: result.cpu_pct,
+              cpu_us_per_msg: result.cpu_us_per_msg,
+              rss_mb: result.rss / 1e6,
+              errors: 0,
+            });
+            settings.log(`  ${cell.name} ${variant.padEnd(6)} ${Math.round(result.msgs_per_s)} msgs/s, ${result.cpu_us_per_msg.toFixed(1)} µs CPU/msg`);
+          }
+        }
+        cells.push(cell);
+      }
+    }
+  } finally {
+    await server.child.stop();
+  }
+  return cells;
+}
+
+/** Polls the server until it counts `count` connections (they are accepted after the client's connect). */
+async function waitForConnections(server: JsonChild, count: number): Promise<ServerStats> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const stats = await server.ask<ServerStats>("stats");
+    if (stats.connections >= count || Date.now() > until) return stats;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** 4: memory per idle connection, a fresh server per run. */
+export async function idleSuite(settings: SuiteSettings, proto: "tcp" | "tls"): Promise<Cell[]> {
+  const count = settings.idleConnections;
+  const cell: Cell = {
+    suite: `Idle connections (${proto.toUpperCase()}): memory per connection`,
+    name: `${count.toLocaleString("en-US")} idle conns`,
+    target: { metric: "rss_per_conn", kind: "max", ratio: 1.25 },
+    runs: [],
+  };
+  settings.log(`${cell.suite}: ${cell.name}`);
+  for (let i = 0; i < settings.runs; i++) {
+    for (const variant of VARIANTS) {
+      const server = await startServer(variant, proto, settings.certDir);
+      try {
+        const base = await server.child.ask<ServerStats>("gc");
+        const opener = nodeChild(1, "idle-opener.js", [String(server.port), String(count), proto]);
+        try {
+          const opened = await opener.next<{ opened: number; errors: number }>(120_000);
+          await waitForConnections(server.child, opened.opened);
+          const loaded = await server.child.ask<ServerStats>("gc");
+          const held = Math.max(1, loaded.connections);
+          cell.runs.push({
+            variant,
+            msgs_per_s: Number.NaN,
+            mb_per_s: Number.NaN,
+            p50_us: Number.NaN,
+            p99_us: Number.NaN,
+            cpu_pct: Number.NaN,
+            cpu_us_per_msg: Number.NaN,
+            rss_mb: loaded.rss / 1e6,
+            rss_per_conn: (loaded.rss - base.rss) / held,
+            heap_per_conn: (loaded.heapUsed - base.heapUsed) / held,
+            errors: opened.errors + (opened.opened - loaded.connections),
+          });
+          settings.log(`  ${variant.padEnd(6)} ${loaded.connections} held, ${Math.round((loaded.rss - base.rss) / held)} B RSS/conn, ${Math.round((loaded.heapUsed - base.heapUsed) / held)} B heap/conn`);
+        } finally {
+          await opener.stop();
+        }
+      } finally {
+        await server.child.stop();
+      }
+    }
+  }
+  return [cell];
+}
+
+/** 5: connect, one 64-byte round trip, close; cycles per second. */
+export async function churnSuite(settings: SuiteSettings): Promise<Cell[]> {
+  const suite = "Connection churn (connect, one 64 B round trip, close)";
+  const cells: Cell[] = [];
+  for (const conns of settings.churnConns) {
+    const cell: Cell = { suite, name: `${conns} at once`, target: { metric: "msgs_per_s", kind: "min", ratio: 0.9 }, runs: [] };
+    settings.log(`${suite}: ${cell.name}`);
+    const options = (port: number): LoadOptions => ({
+      port, conns, size: 64, durationMs: settings.durationMs, warmupMs: settings.warmupMs, tls: false,
+    });
+    cells.push(await serverCell(settings, cell, "tcp", (port) => settings.generators.churn(options(port))));
+  }
+  return cells;
+}
