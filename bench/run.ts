@@ -4,7 +4,8 @@
  *
  * Options: `--quick` (one short run per cell, for development),
  * `--runs N`, `--duration MS`, `--warmup MS`,
- * `--only echo,tls,client,idle,churn`, `--node-loadgen` (skip the C tools),
+ * `--only echo,tls,client,idle,churn`, `--sizes 64,16384`, `--conns 1,50,500`,
+ * `--node-loadgen` (skip the C tools),
  * `--write-results` (replace the generated part of bench/RESULTS.md).
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -24,12 +25,18 @@ const { values } = parseArgs({
     duration: { type: "string" },
     warmup: { type: "string" },
     only: { type: "string" },
+    sizes: { type: "string" },
+    conns: { type: "string" },
     "node-loadgen": { type: "boolean", default: false },
     "write-results": { type: "boolean", default: false },
   },
 });
 
 const quick = values.quick === true;
+/** `--sizes 64,16384` and `--conns 50` narrow the echo and client cells. */
+function numbers(list: string | undefined): number[] | undefined {
+  return list === undefined ? undefined : list.split(",").map(Number);
+}
 const only = new Set((values.only ?? "echo,tls,client,idle,churn").split(",").map((name) => name.trim()));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const certDir = join(cacheDir, "cert");
@@ -38,8 +45,8 @@ const settings: SuiteSettings = {
   runs: Number(values.runs ?? (quick ? 1 : 3)),
   durationMs: Number(values.duration ?? (quick ? 1000 : 3000)),
   warmupMs: Number(values.warmup ?? (quick ? 300 : 1000)),
-  sizes: [64, 16 * 1024],
-  conns: [1, 50, 500],
+  sizes: numbers(values.sizes) ?? [64, 16 * 1024],
+  conns: numbers(values.conns) ?? [1, 50, 500],
   idleConnections: quick ? 1000 : 10_000,
   churnConns: [1, 50],
   generators,

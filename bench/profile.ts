@@ -1,0 +1,96 @@
+/**
+ * `node dist/bench/profile.js server|client tcpkit|raw SIZE CONNS [MS]`:
+ * runs one benchmark cell with the code under test under `--cpu-prof` and
+ * prints where its CPU time went (self time by function, and totals for
+ * tcpkit's own files, node internals, GC and idle). For finding overhead,
+ * not for figures: the profiler slows everything down a little.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Generators } from "./generators.js";
+import { nodeChild } from "./proc.js";
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time per function and per kind of code, in percent of the profile. */
+export function summarizeProfile(profile: Profile, top = 30): string {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<number, number>();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    self.set(id, (self.get(id) ?? 0) + delta);
+    total += delta;
+  });
+  const byFunction = new Map<string, number>();
+  const byKind = new Map<string, number>();
+  for (const [id, time] of self) {
+    const frame = byId.get(id)!.callFrame;
+    const file = frame.url.replace(/^file:\/\/.*\/dist\//, "").replace(/^node:/, "node:");
+    const key = `${frame.functionName || "(anonymous)"} ${file}:${frame.lineNumber + 1}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + time);
+    const kind = file.startsWith("src/")
+      ? "tcpkit src"
+      : file.startsWith("bench/")
+        ? "bench code"
+        : file.startsWith("node:")
+          ? "node internals (JS)"
+          : frame.functionName.startsWith("(")
+            ? frame.functionName
+            : "native / other";
+    byKind.set(kind, (byKind.get(kind) ?? 0) + time);
+  }
+  const pct = (time: number): string => `${((time / total) * 100).toFixed(1).padStart(5)} %`;
+  const lines = ["by kind:"];
+  for (const [kind, time] of [...byKind].sort((a, b) => b[1] - a[1])) lines.push(`  ${pct(time)}  ${kind}`);
+  lines.push(`top ${top} functions by self time:`);
+  for (const [key, time] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(time)}  ${key}`);
+  return lines.join("\n");
+}
+
+function readProfile(dir: string): Profile {
+  const file = readdirSync(dir).find((name) => name.endsWith(".cpuprofile"));
+  if (file === undefined) throw new Error(`no profile written in ${dir}`);
+  return JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile;
+}
+
+async function main(): Promise<void> {
+  const [side = "server", variant = "tcpkit", sizeText = "64", connsText = "50", msText = "5000"] = process.argv.slice(2);
+  const size = Number(sizeText);
+  const conns = Number(connsText);
+  const durationMs = Number(msText);
+  const dir = mkdtempSync(join(tmpdir(), "tcpkit-prof-"));
+  const profFlags = ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+  try {
+    if (side === "server") {
+      const server = nodeChild(0, "echo-server.js", [variant, "tcp"], profFlags);
+      const { port } = await server.next<{ port: number }>();
+      const result = await new Generators(false).pingPong({ port, conns, size, durationMs, warmupMs: 500, tls: false });
+      await server.stop();
+      process.stdout.write(`${variant} server, ${size} B × ${conns}: ${Math.round(result.msgs_per_s)} msgs/s\n`);
+    } else {
+      const server = nodeChild(1, "echo-server.js", ["raw", "tcp"]);
+      const { port } = await server.next<{ port: number }>();
+      const client = nodeChild(0, "pingpong-client.js", [variant, port, conns, size, durationMs, 500].map(String), profFlags);
+      const result = await client.next<{ msgs_per_s: number }>(durationMs + 60_000);
+      await client.stop();
+      await server.stop();
+      process.stdout.write(`${variant} client, ${size} B × ${conns}: ${Math.round(result.msgs_per_s)} msgs/s\n`);
+    }
+    process.stdout.write(`${summarizeProfile(readProfile(dir))}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) await main();
