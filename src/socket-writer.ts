@@ -25,6 +25,12 @@ interface PendingWrite {
   settled: boolean;
 }
 
+/** Stands in the FIFO for a write whose promise was settled when it was made. */
+const DONE = null;
+
+/** Returned for every write the kernel took at once: no promise to build or settle later. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 export interface SocketWriterOptions {
   /** No progress for this long rejects every pending write and destroys the socket; 0 = never. */
   writeTimeoutMs: number;
@@ -35,7 +41,10 @@ export interface SocketWriterOptions {
 export class SocketWriter {
   readonly #socket: Socket;
   readonly #options: SocketWriterOptions;
+  /** Pending writes still to settle, a subset of {@link #inFlight}. */
   readonly #pending = new Set<PendingWrite>();
+  /** One entry per `socket.write` whose callback has not run, in call order (callbacks run in that order). */
+  readonly #inFlight: Array<PendingWrite | typeof DONE> = [];
   #timer: NodeJS.Timeout | undefined;
   #queuedAtArm = 0;
   #completedAtArm = 0;
@@ -67,10 +76,17 @@ export class SocketWriter {
         ),
       );
     }
+    socket.write(buffer, this.#onWriteCallback);
+    // Handed to the kernel already (nothing left in the socket's buffer, no error) and
+    // no earlier write waits: resolved now, so call order holds and no timer is needed.
+    if (this.#pending.size === 0 && socket.writableLength === 0 && socket.errored == null) {
+      this.#inFlight.push(DONE);
+      return RESOLVED;
+    }
     return new Promise<void>((resolve, reject) => {
       const pending: PendingWrite = { resolve, reject, settled: false };
       this.#pending.add(pending);
-      socket.write(buffer, (error) => this.#onWritten(pending, error));
+      this.#inFlight.push(pending);
       this.#armTimer();
     });
   }
@@ -82,6 +98,16 @@ export class SocketWriter {
     for (const pending of this.#pending) this.#settle(pending, this.#closedError);
     this.#pending.clear();
   }
+
+  /** The one callback of every `socket.write`; write callbacks run in call order. */
+  readonly #onWriteCallback = (error: Error | null | undefined): void => {
+    const pending = this.#inFlight.shift();
+    if (pending === DONE) {
+      this.#completed++;
+    } else if (pending !== undefined) {
+      this.#onWritten(pending, error);
+    }
+  };
 
   #onWritten(pending: PendingWrite, error: Error | null | undefined): void {
     this.#completed++;
