@@ -41,7 +41,8 @@ export class ByteQueue {
     if (head === undefined || n === 0) return Buffer.alloc(0);
     const available = head.length - this.#headOffset;
     if (n <= available) {
-      const out = head.subarray(this.#headOffset, this.#headOffset + n);
+      // The whole untouched head chunk is handed out as is: no new view to allocate.
+      const out = n === head.length ? head : head.subarray(this.#headOffset, this.#headOffset + n);
       this.#advanceHead(n, available);
       return out;
     }
