@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { performance } from "node:perf_hooks";
 import { ByteQueue } from "./byte-queue.js";
 import { ReadTimeoutError, TcpError, abortedError } from "./errors.js";
 
@@ -41,7 +42,8 @@ interface PendingRead {
   readonly signal: AbortSignal | undefined;
   resolve(value: Buffer): void;
   reject(error: TcpError): void;
-  timer: NodeJS.Timeout | undefined;
+  /** When this read gives up (`performance.now()` ms); 0 for never. */
+  deadline: number;
   /** `received` when the deadline was last armed: progress re-arms it. */
   receivedAtArm: number;
   /** For `until`: where the next delimiter search starts. */
@@ -60,6 +62,16 @@ export class StreamReader {
   #flowing = true;
   /** Bytes pushed so far; the deadlines compare it to see progress. */
   #received = 0;
+  /**
+   * One timer for all deadlines, armed for the earliest. It is not cleared when
+   * reads complete (that would cost a timer per read): when it fires with
+   * nothing due it re-arms for what is pending or lapses. While no read waits
+   * it is unref'd, so an idle reader holds nothing open.
+   */
+  #timer: NodeJS.Timeout | undefined;
+  #timerRefed = false;
+  /** When {@link #timer} fires (`performance.now()` ms). */
+  #timerAt = 0;
 
   constructor(options: StreamReaderOptions) {
     this.#options = options;
@@ -108,6 +120,7 @@ export class StreamReader {
     this.#terminal = { kind: "closed", error };
     this.#queue.clear();
     for (const read of this.#pending.splice(0)) this.#settle(read, undefined, error);
+    this.#stopTimer();
   }
 
   /** Starts a read; it resolves with the bytes or rejects with a `TcpError`. */
@@ -137,12 +150,15 @@ export class StreamReader {
         signal: options.signal,
         resolve,
         reject,
-        timer: undefined,
+        deadline: 0,
         receivedAtArm: this.#received,
         searchFrom: 0,
         onAbort: undefined,
       };
-      if (read.timeoutMs > 0) read.timer = setTimeout(this.#onDeadline, read.timeoutMs, read);
+      if (read.timeoutMs > 0) {
+        read.deadline = performance.now() + read.timeoutMs;
+        this.#armFor(read.deadline);
+      }
       if (read.signal !== undefined) {
         const signal = read.signal;
         read.onAbort = () => this.#drop(read, abortedError(signal));
@@ -158,6 +174,7 @@ export class StreamReader {
     this.#terminal = terminal;
     this.#serve();
     for (const read of this.#pending.splice(0)) this.#settle(read, undefined, terminal.error);
+    this.#stopTimer();
   }
 
   /** Serves waiting reads in order while the queue can satisfy the head. */
@@ -170,6 +187,7 @@ export class StreamReader {
       if (value instanceof TcpError) this.#settle(read, undefined, value);
       else this.#settle(read, value, undefined);
     }
+    this.#releaseTimer();
   }
 
   /**
@@ -200,14 +218,58 @@ export class StreamReader {
     }
   }
 
-  readonly #onDeadline = (read: PendingRead): void => {
-    if (this.#received !== read.receivedAtArm && read.request.kind !== "chunk") {
-      // Bytes arrived but not yet enough: the deadline counts from the last progress.
-      read.receivedAtArm = this.#received;
-      read.timer = setTimeout(this.#onDeadline, read.timeoutMs, read);
-      return;
+  /** Makes sure the timer fires by `deadline`. */
+  #armFor(deadline: number): void {
+    if (this.#timer !== undefined) {
+      if (this.#timerAt <= deadline) {
+        if (!this.#timerRefed) {
+          this.#timer.ref();
+          this.#timerRefed = true;
+        }
+        return;
+      }
+      clearTimeout(this.#timer);
     }
-    this.#drop(read, new ReadTimeoutError());
+    this.#timerAt = deadline;
+    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(deadline - performance.now())));
+    this.#timerRefed = true;
+  }
+
+  /** No read waits: the timer may stay armed but must not keep the process alive. */
+  #releaseTimer(): void {
+    if (this.#timerRefed && this.#pending.length === 0) {
+      this.#timer!.unref();
+      this.#timerRefed = false;
+    }
+  }
+
+  #stopTimer(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerRefed = false;
+  }
+
+  /** Times out the reads that are due, then re-arms for the earliest left. */
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#timerRefed = false;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const read of [...this.#pending]) {
+      if (read.deadline === 0) continue;
+      if (read.deadline > now) {
+        next = Math.min(next, read.deadline);
+      } else if (this.#received !== read.receivedAtArm && read.request.kind !== "chunk") {
+        // Bytes arrived but not yet enough: the deadline counts from the last progress.
+        read.receivedAtArm = this.#received;
+        read.deadline = now + read.timeoutMs;
+        next = Math.min(next, read.deadline);
+      } else {
+        this.#drop(read, new ReadTimeoutError());
+      }
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#armFor(next);
   };
 
   /** Removes a read that gave up (time-out, abort) without taking bytes. */
@@ -216,11 +278,11 @@ export class StreamReader {
     if (index === -1) return;
     this.#pending.splice(index, 1);
     this.#settle(read, undefined, error);
+    this.#releaseTimer();
     this.#updateFlow();
   }
 
   #settle(read: PendingRead, value: Buffer | undefined, error: TcpError | undefined): void {
-    if (read.timer !== undefined) clearTimeout(read.timer);
     if (read.onAbort !== undefined) read.signal?.removeEventListener("abort", read.onAbort);
     if (error !== undefined) read.reject(error);
     else read.resolve(value!);
