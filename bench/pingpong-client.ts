@@ -112,5 +112,7 @@ reply({
   msgs_all: all,
   cpu_pct: (cpuUs / 1000 / wallMs) * 100,
   cpu_us_per_msg: cpuUs / all,
+  /** User time alone: where library overhead shows, without the kernel's share. */
+  user_us_per_msg: cpu.user / all,
   rss: process.memoryUsage().rss,
 });
