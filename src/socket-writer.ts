@@ -25,11 +25,14 @@ interface PendingWrite {
   settled: boolean;
 }
 
-/** Stands in the FIFO for a write whose promise was settled when it was made. */
-const DONE = null;
-
 /** Returned for every write the kernel took at once: no promise to build or settle later. */
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Written behind a write made without a callback when the kernel did not take
+ * it all at once: its callback runs when that write is done, or with its error.
+ */
+const EMPTY = Buffer.alloc(0);
 
 export interface SocketWriterOptions {
   /** No progress for this long rejects every pending write and destroys the socket; 0 = never. */
@@ -43,8 +46,8 @@ export class SocketWriter {
   readonly #options: SocketWriterOptions;
   /** Pending writes still to settle, a subset of {@link #inFlight}. */
   readonly #pending = new Set<PendingWrite>();
-  /** One entry per `socket.write` whose callback has not run, in call order (callbacks run in that order). */
-  readonly #inFlight: Array<PendingWrite | typeof DONE> = [];
+  /** One entry per `socket.write` made with a callback that has not run, in call order (callbacks run in that order). */
+  readonly #inFlight: PendingWrite[] = [];
   #timer: NodeJS.Timeout | undefined;
   #queuedAtArm = 0;
   #completedAtArm = 0;
@@ -76,17 +79,25 @@ export class SocketWriter {
         ),
       );
     }
-    socket.write(buffer, this.#onWriteCallback);
-    // Handed to the kernel already (nothing left in the socket's buffer, no error) and
-    // no earlier write waits: resolved now, so call order holds and no timer is needed.
-    if (this.#pending.size === 0 && socket.writableLength === 0 && socket.errored == null) {
-      this.#inFlight.push(DONE);
-      return RESOLVED;
+    if (this.#pending.size === 0 && queued === 0) {
+      // Nothing waits before it, so it may be tried without a callback (a callback costs
+      // a tick and an allocation per write). Handed to the kernel at once (nothing left
+      // buffered, no error): resolved now, call order holds, no timer is needed.
+      socket.write(buffer);
+      if (socket.writableLength === 0 && socket.errored == null) return RESOLVED;
+      return this.#track(EMPTY);
     }
+    return this.#track(buffer);
+  }
+
+  /** Writes `buffer` with a callback and returns the promise it settles. */
+  #track(buffer: Buffer): Promise<void> {
+    const socket = this.#socket;
     return new Promise<void>((resolve, reject) => {
       const pending: PendingWrite = { resolve, reject, settled: false };
       this.#pending.add(pending);
       this.#inFlight.push(pending);
+      socket.write(buffer, this.#onWriteCallback);
       this.#armTimer();
     });
   }
@@ -102,11 +113,7 @@ export class SocketWriter {
   /** The one callback of every `socket.write`; write callbacks run in call order. */
   readonly #onWriteCallback = (error: Error | null | undefined): void => {
     const pending = this.#inFlight.shift();
-    if (pending === DONE) {
-      this.#completed++;
-    } else if (pending !== undefined) {
-      this.#onWritten(pending, error);
-    }
+    if (pending !== undefined) this.#onWritten(pending, error);
   };
 
   #onWritten(pending: PendingWrite, error: Error | null | undefined): void {

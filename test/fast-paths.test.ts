@@ -75,6 +75,29 @@ describe("Client writes", () => {
   });
 });
 
+describe("Client write errors", () => {
+  it("writes to a peer that reset the connection reject, none hangs", async () => {
+    const server = await rawServer((socket) => socket.once("data", () => socket.resetAndDestroy()));
+    const client = await Client.connect("127.0.0.1", server.port);
+    try {
+      await client.writeBytes("x");
+      let rejected: unknown;
+      for (let i = 0; i < 1000 && rejected === undefined; i++) {
+        try {
+          await client.writeBytes(Buffer.alloc(64 * 1024, 3));
+        } catch (error) {
+          rejected = error;
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.ok(rejected instanceof TcpError, `a write rejects with a TcpError, got ${String(rejected)}`);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
+
 describe("read deadlines on one shared timer", () => {
   it("a read after a completed read still times out, and no byte is lost", async () => {
     const server = await rawServer((socket) => socket.on("data", (chunk: Buffer) => socket.write(chunk)));
