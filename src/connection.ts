@@ -23,6 +23,13 @@ export interface ConnectionSettings {
 
 function discard(): void {}
 
+/**
+ * Written behind a write-back the kernel did not take at once: its callback
+ * reports that write's failure. A write-back made with a callback of its own
+ * would cost a tick and an allocation every time.
+ */
+const EMPTY = Buffer.alloc(0);
+
 export class ServiceConnection implements CallerHost {
   readonly socket: Socket;
   readonly caller: Caller;
@@ -162,11 +169,14 @@ export class ServiceConnection implements CallerHost {
 
   #handleResult(result: Exclude<OnBytesResult, void | undefined | null>): void {
     if (typeof result === "string" || result instanceof Uint8Array) {
-      if (this.socket.destroyed || this.#closingOurSide) return;
-      if (!this.socket.write(result, this.#onWriteBack)) {
+      const socket = this.socket;
+      if (socket.destroyed || this.#closingOurSide) return;
+      const belowHighWaterMark = socket.write(result);
+      if (socket.writableLength !== 0 || socket.errored != null) socket.write(EMPTY, this.#onWriteBack);
+      if (!belowHighWaterMark) {
         this.#awaitingDrain = true;
-        this.socket.pause();
-        this.socket.once("drain", this.#onDrain);
+        socket.pause();
+        socket.once("drain", this.#onDrain);
       }
     } else if (result instanceof Error) {
       this.#reportError(result);

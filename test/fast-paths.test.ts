@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, it } from "node:test";
 import { ByteQueue } from "../src/byte-queue.js";
-import { Client, ReadTimeoutError, TcpError, WriteTimeoutError } from "../src/index.js";
+import { Client, Listener, ReadTimeoutError, TcpError, WriteTimeoutError } from "../src/index.js";
 import { StreamReader } from "../src/stream-reader.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { rawServer, readFully } from "./helpers/peers.js";
+import { rawClient, rawServer, readFully } from "./helpers/peers.js";
 
 checkLeaksAfterEachTest();
 
@@ -94,6 +94,60 @@ describe("Client write errors", () => {
     } finally {
       await client.close();
       await server.close();
+    }
+  });
+});
+
+describe("Listener write-backs", () => {
+  it("echo many chunks back in order", async () => {
+    const listener = new Listener(0, { localHost: "127.0.0.1" });
+    listener.attach({ onConnect: () => ({ onBytes: (data) => data }) });
+    await listener.start();
+    const socket = await rawClient(listener.localPort);
+    try {
+      const sent = Buffer.alloc(4 * 1024 * 1024);
+      for (let i = 0; i < sent.length; i++) sent[i] = i % 251;
+      const echoed = readFully(socket, sent.length);
+      socket.write(sent);
+      assert.ok((await echoed).equals(sent));
+    } finally {
+      socket.destroy();
+      await listener.immediateStop();
+    }
+  });
+
+  it("a write-back to a peer that reset the connection reaches onError, and onClose runs", async () => {
+    const listener = new Listener(0, { localHost: "127.0.0.1" });
+    const errors: TcpError[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const handling = new Promise<void>((resolve) => (entered = resolve));
+    let closed!: () => void;
+    const onClose = new Promise<void>((resolve) => (closed = resolve));
+    listener.attach({
+      onConnect: () => ({
+        onBytes: async (data) => {
+          entered();
+          await released;
+          return data;
+        },
+        onError: (error) => void errors.push(error),
+        onClose: () => closed(),
+      }),
+    });
+    await listener.start();
+    const socket = await rawClient(listener.localPort);
+    try {
+      socket.write("hello");
+      await handling;
+      socket.resetAndDestroy();
+      await once(socket, "close");
+      release();
+      await onClose;
+      assert.ok(errors.length > 0 && errors.every((error) => error instanceof TcpError), `got ${errors.map((e) => e.code).join(", ")}`);
+    } finally {
+      await listener.immediateStop();
     }
   });
 });
