@@ -1,0 +1,50 @@
+/**
+ * Loading certificates and keys from files into what Node's TLS options take,
+ * so that a file that does not load fails at `connect` / `start`, not at the
+ * first handshake.
+ *
+ * @module
+ */
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import type { CertKey, KeyStore, TrustStore } from "./secure-socket.js";
+import { loadKeyStore, loadTrustStore } from "./pkcs12.js";
+
+/** The identity part of Node's TLS options. */
+export type IdentityOptions =
+  | { pfx: Buffer; passphrase: string }
+  | { cert: string; key: string; passphrase?: string };
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Every certificate of a PEM file, each checked to parse. */
+export async function readPemCertificates(path: string): Promise<string[]> {
+  const text = await readFile(path, "utf8");
+  const blocks = text.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) throw new Error(`no PEM certificate in ${path}`);
+  for (const block of blocks) new X509Certificate(block);
+  return blocks;
+}
+
+/** The trusted CAs: a PEM file or a PKCS#12 trust store. */
+export function loadTrust(cert: string | TrustStore): Promise<string[]> {
+  return typeof cert === "string" ? readPemCertificates(cert) : loadTrustStore(cert.path, cert.password);
+}
+
+/** The own certificate and key: PEM files or a PKCS#12 key store. */
+export async function loadIdentity(key: CertKey | KeyStore): Promise<IdentityOptions> {
+  if (isKeyStore(key)) {
+    const material = await loadKeyStore(key.path, key.password);
+    return "pfx" in material ? { pfx: material.pfx, passphrase: material.passphrase } : { ...material };
+  }
+  const cert = (await readPemCertificates(key.certFile)).join("\n");
+  const pem = await readFile(key.keyFile, "utf8");
+  // Parsing here gives a clear error for a wrong or missing password.
+  createPrivateKey(key.keyPassword === undefined ? pem : { key: pem, passphrase: key.keyPassword });
+  return key.keyPassword === undefined ? { cert, key: pem } : { cert, key: pem, passphrase: key.keyPassword };
+}
+
+/** A `KeyStore` has a `path`; a `CertKey` has `certFile` and `keyFile`. */
+export function isKeyStore(key: CertKey | KeyStore): key is KeyStore {
+  return typeof key === "object" && key !== null && "path" in key;
+}
