@@ -11,6 +11,7 @@ import { StreamReader, type ReadRequest } from "./stream-reader.js";
 import { connectSocket, secondsToMs } from "./transport.js";
 import { prepareClientTls } from "./tls/secure-config.js";
 import type { ClientSecureSocket } from "./tls/secure-socket.js";
+import { connectionError } from "./tls/tls-errors.js";
 import { tlsInfoOf, type TlsInfo } from "./tls/tls-info.js";
 
 /** Configuration of {@link Client.connect}. Times are in seconds; 0 means no limit. */
@@ -124,7 +125,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     socket.on("data", (chunk: Buffer) => this.#reader.push(chunk));
     socket.on("end", () => this.#reader.end(new ConnectionClosedError()));
     socket.on("error", (error) => {
-      this.#reader.fail(new TcpError(withCause("Connection error", error), { code: "ERR_SOCKET", cause: error }));
+      this.#reader.fail(connectionError(error));
     });
     this.#closed = new Promise((resolve) => {
       socket.once("close", () => {

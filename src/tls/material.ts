@@ -16,6 +16,8 @@ export type IdentityOptions =
   | { cert: string; key: string; passphrase?: string };
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+/** PKCS#8 encrypted, or the traditional OpenSSL encrypted form. */
+const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/;
 
 /** Every certificate of a PEM file, each checked to parse. */
 export async function readPemCertificates(path: string): Promise<string[]> {
@@ -37,10 +39,18 @@ export async function loadIdentity(key: CertKey | KeyStore): Promise<IdentityOpt
     const material = await loadKeyStore(key.path, key.password);
     return "pfx" in material ? { pfx: material.pfx, passphrase: material.passphrase } : { ...material };
   }
-  const cert = (await readPemCertificates(key.certFile)).join("\n");
+  const certs = await readPemCertificates(key.certFile);
   const pem = await readFile(key.keyFile, "utf8");
-  // Parsing here gives a clear error for a wrong or missing password.
-  createPrivateKey(key.keyPassword === undefined ? pem : { key: pem, passphrase: key.keyPassword });
+  if (key.keyPassword === undefined && ENCRYPTED_PEM.test(pem)) {
+    throw new Error(`the private key in ${key.keyFile} is encrypted: keyPassword is needed`);
+  }
+  // Parsing here gives a clear error for a wrong password or a file that holds no key.
+  const privateKey = createPrivateKey(key.keyPassword === undefined ? pem : { key: pem, passphrase: key.keyPassword });
+  // OpenSSL only checks a key against a certificate of the same algorithm.
+  if (!new X509Certificate(certs[0]!).checkPrivateKey(privateKey)) {
+    throw new Error(`the private key in ${key.keyFile} does not match the certificate in ${key.certFile}`);
+  }
+  const cert = certs.join("\n");
   return key.keyPassword === undefined ? { cert, key: pem } : { cert, key: pem, passphrase: key.keyPassword };
 }
 
