@@ -58,7 +58,8 @@ export async function openClientSocket(
   try {
     opened = await openUdpSocket({ localHost: config.localHost, localPort: config.localPort, remote });
   } catch (error) {
-    throw new UdpError(withCause(UdpMessages.clientInit, error), { code: "ERR_BIND", cause: error });
+    const code = error instanceof RangeError || error instanceof TypeError ? "ERR_INVALID_ARGUMENT" : "ERR_BIND";
+    throw new UdpError(withCause(UdpMessages.clientInit, error), { code, cause: error });
   }
   const queue = new DatagramQueue<Datagram>({
     maxQueued: config.maxQueuedDatagrams ?? 1024,
