@@ -152,7 +152,7 @@ export class Client {
 
   /** Writes all of `content`; resolves with the number of bytes written. */
   async write(content: Uint8Array | string): Promise<number> {
-    const channel = await this.#connected();
+    const channel = this.#open() ?? (await this.#connected());
     let bytes: Buffer;
     try {
       bytes = toBuffer(content);
@@ -181,7 +181,7 @@ export class Client {
         { code: "ERR_INVALID_ARGUMENT" },
       );
     }
-    await this.#connected();
+    if (this.#open() === undefined) await this.#connected();
     return this.#inbox.read(length, this.#readTimeoutMs);
   }
 
@@ -211,6 +211,11 @@ export class Client {
     const channel = await this.#ready;
     if (channel instanceof GenericError) return;
     await channel.close();
+  }
+
+  /** The channel when connected and not closing, without waiting (the common case). */
+  #open(): SocketChannel | undefined {
+    return this.#closing ? undefined : this.#channel;
   }
 
   /** The channel, or the reason there is none. */

@@ -119,6 +119,12 @@ export class DatagramQueue<T> {
     }
   }
 
+  /** The next queued datagram without waiting, or `undefined` (none queued, or receives wait first). */
+  shift(): T | undefined {
+    if (this.#terminal !== undefined || this.#pending.length > 0 || this.length === 0) return undefined;
+    return this.#shift();
+  }
+
   /** The next datagram, in arrival order. */
   receive(options: ReceiveOptions): Promise<T> {
     if (options.signal?.aborted) return Promise.reject(abortedError(options.signal));

@@ -14,6 +14,7 @@ import {
   MAX_UDP_PAYLOAD,
   closeQuietly,
   isValidUdpPort,
+  literalDestination,
   normalizeAddress,
   resolveDestination,
   type OpenUdpSocket,
@@ -82,7 +83,7 @@ export class UdpEndpoint {
         });
       }
       try {
-        const destination = await resolveDestination(to.host, opened);
+        const destination = literalDestination(to.host, opened) ?? (await resolveDestination(to.host, opened));
         address = destination.address;
         ipv4 = destination.ipv4;
       } catch (error) {
@@ -126,7 +127,7 @@ export class UdpEndpoint {
     let same = to.port === remote.port;
     if (same) {
       try {
-        const found = await resolveDestination(to.host, this.#opened);
+        const found = literalDestination(to.host, this.#opened) ?? (await resolveDestination(to.host, this.#opened));
         same = normalizeAddress(found.address) === normalizeAddress(remote.address);
       } catch {
         same = false;

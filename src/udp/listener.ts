@@ -179,11 +179,14 @@ export class Listener {
   /** Hands datagrams to the service one at a time until the queue closes. */
   async #serve(endpoint: UdpEndpoint, queue: DatagramQueue<Datagram>): Promise<void> {
     for (;;) {
-      let datagram: Datagram;
-      try {
-        datagram = await queue.receive({ timeoutMs: 0 });
-      } catch {
-        return; // closed by a stop
+      // A backlog is served without a promise per datagram.
+      let datagram = queue.shift();
+      if (datagram === undefined) {
+        try {
+          datagram = await queue.receive({ timeoutMs: 0 });
+        } catch {
+          return; // closed by a stop
+        }
       }
       const service = this.#service;
       if (service !== undefined) await this.#handle(service, endpoint, datagram);

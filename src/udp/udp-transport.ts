@@ -72,7 +72,22 @@ export async function resolveDestination(
   host: string,
   opened: OpenUdpSocket,
 ): Promise<{ address: string; ipv4: boolean }> {
-  const found = await resolveHost(host, opened.dualStack ? 0 : opened.family);
+  return toDestination(await resolveHost(host, opened.dualStack ? 0 : opened.family), opened);
+}
+
+/**
+ * {@link resolveDestination} without the wait, for an IP literal (every reply
+ * to a sender): `undefined` for a host name. Throws for a literal of the
+ * wrong family.
+ */
+export function literalDestination(host: string, opened: OpenUdpSocket): { address: string; ipv4: boolean } | undefined {
+  const literal = net.isIP(host);
+  if (literal === 0) return undefined;
+  if (!opened.dualStack && literal !== opened.family) throw new Error(`${host} is not an IPv${opened.family} address`);
+  return toDestination({ address: host, family: literal === 6 ? 6 : 4 }, opened);
+}
+
+function toDestination(found: { address: string; family: IpFamily }, opened: OpenUdpSocket): { address: string; ipv4: boolean } {
   if (opened.dualStack && found.family === 4) return { address: `::ffff:${found.address}`, ipv4: true };
   return { address: found.address, ipv4: found.family === 4 || normalizeAddress(found.address) !== found.address };
 }
