@@ -19,6 +19,12 @@ export const SocketMessages = {
 /**
  * Any socket failure other than a read time-out: a refused connection, a
  * write after close, a socket error, a bad argument. `code` tells which.
+ *
+ * @example
+ * ```ts
+ * try { await client.write("hello"); }
+ * catch (e) { if (e instanceof GenericError && e.code === "ERR_CONNECT") console.error(e.message); }
+ * ```
  */
 export class GenericError extends TcpError {
   constructor(message: string, options: TcpErrorOptions = {}) {
@@ -26,7 +32,15 @@ export class GenericError extends TcpError {
   }
 }
 
-/** A read got nothing within `readTimeoutInMillis`: `read timed out`. The socket stays open. */
+/**
+ * A read got nothing within `readTimeoutInMillis`: `read timed out`. The socket stays open.
+ *
+ * @example
+ * ```ts
+ * try { await caller.read(18); }
+ * catch (e) { if (e instanceof ReadTimedOutError) await caller.close(); }
+ * ```
+ */
 export class ReadTimedOutError extends TcpError {
   constructor(message: string = SocketMessages.readTimedOut, options: TcpErrorOptions = {}) {
     super(message, { code: "ERR_READ_TIMEOUT", ...options });

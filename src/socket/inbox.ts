@@ -25,6 +25,7 @@ export interface InboxOptions {
 
 const EMPTY = new Uint8Array(0);
 
+/** Unread bytes of one 1.2.0 socket and the 1.2.0 read semantics; no I/O. */
 export class Inbox {
   readonly #reader: StreamReader;
   /** Resolves when the feeder may push again; undefined while flowing. */

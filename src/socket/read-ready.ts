@@ -16,6 +16,7 @@ export interface ReadReadySource {
   readonly version: number;
 }
 
+/** Runs `onReadReady` for one connection, at most once at a time, only after progress. */
 export class ReadReadyDispatcher {
   readonly #source: ReadReadySource;
   readonly #onReadReady: (() => unknown) | undefined;

@@ -36,6 +36,7 @@ interface PendingReceive<T> {
   onAbort: (() => void) | undefined;
 }
 
+/** A bounded FIFO of received datagrams with deadline- and abort-aware receives; no I/O. */
 export class DatagramQueue<T> {
   readonly #options: DatagramQueueOptions;
   #items: T[] = [];

@@ -28,6 +28,7 @@ export interface EndpointEvents {
   onError(error: UdpError): void;
 }
 
+/** A bound UDP socket with promise sends of one datagram each; internal to tcpkit/udp. */
 export class UdpEndpoint {
   readonly #opened: OpenUdpSocket;
   readonly #closed: Promise<void>;
