@@ -1,7 +1,8 @@
 /**
  * The README's TypeScript examples, run as a user would run them: each
  * block is transpiled and executed in a child process that imports the
- * built package by its name.
+ * built package by its name (`tcpkit`, `tcpkit/udp`, `tcpkit/socket`); it
+ * must exit 0, print what it did, and write nothing to stderr.
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -35,8 +36,9 @@ for (const file of ["README.md"]) {
         const path = join(dir, `${file.replace(/\W/g, "_")}-${index + 1}.mjs`);
         await writeFile(path, js);
         try {
-          const { stdout } = await run(process.execPath, [path], { timeout: 20_000 });
-          assert.equal(typeof stdout, "string");
+          const { stdout, stderr } = await run(process.execPath, [path], { timeout: 20_000 });
+          assert.equal(stderr, "");
+          assert.ok(stdout.length > 0, "the example prints what it did");
         } finally {
           await rm(path, { force: true });
         }
