@@ -4,8 +4,10 @@
  * client meeting a TLS listener.
  */
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import diagnostics from "node:diagnostics_channel";
 import { after, before, describe, test } from "node:test";
-import { Client, ConnectionClosedError, TcpError, TlsError, type ClientSecureSocket } from "../src/index.js";
+import { Client, ConnectionClosedError, Listener, TcpError, TlsError, type ClientSecureSocket } from "../src/index.js";
 import { startEcho, type EchoListener } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { destroyed, rawClient } from "./helpers/peers.js";
@@ -278,5 +280,77 @@ test("a plain client talking to a TLS listener gets an error on read; the listen
     await destroyed(raw);
     const client = await echoOnce(echo.port, { cert: pki.caCert });
     await client.close();
+  });
+});
+
+describe("serving over TLS", () => {
+  test("a megabyte each way, with back-pressure on both sides", async () => {
+    await withEcho({ secureSocket: { key: serverKey() } }, async (echo) => {
+      const client = await Client.connect("localhost", echo.port, { timeout: 10, secureSocket: { cert: pki.caCert } });
+      try {
+        const payload = randomBytes(1024 * 1024);
+        const [, received] = await Promise.all([client.writeBytes(payload), client.readExactly(payload.length)]);
+        assert.ok(Buffer.from(received).equals(payload));
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  test("half-close: the client's shutdownWrite reaches onEnd, whose reply the client reads before the end", async () => {
+    const listener = new Listener(0, { localHost: "127.0.0.1", secureSocket: { key: serverKey() } });
+    listener.attach({ onConnect: () => ({ onBytes: (data) => data, onEnd: () => "bye" }) });
+    await listener.start();
+    try {
+      const client = await Client.connect("localhost", listener.localPort, { timeout: 5, secureSocket: { cert: pki.caCert } });
+      await client.writeBytes("last words ");
+      await client.shutdownWrite();
+      const chunks: Buffer[] = [];
+      for await (const chunk of client) chunks.push(Buffer.from(chunk));
+      assert.equal(Buffer.concat(chunks).toString(), "last words bye");
+      await client.close();
+    } finally {
+      await listener.immediateStop();
+    }
+  });
+
+  test("failed handshakes without onError go to the tcpkit:error channel; an onError that throws crashes nothing", async () => {
+    const seen: unknown[] = [];
+    let twoSeen!: () => void;
+    const bothPublished = new Promise<void>((resolve) => (twoSeen = resolve));
+    const onMessage = (message: unknown): void => {
+      seen.push((message as { error?: unknown }).error);
+      if (seen.length === 2) twoSeen();
+    };
+    diagnostics.subscribe("tcpkit:error", onMessage);
+    const quiet = new Listener(0, { localHost: "127.0.0.1", secureSocket: { key: serverKey() } });
+    quiet.attach({ onConnect: () => undefined });
+    const throwing = new Listener(0, { localHost: "127.0.0.1", secureSocket: { key: serverKey() } });
+    let thrown = 0;
+    throwing.attach({
+      onConnect: () => undefined,
+      onError() {
+        thrown++;
+        throw new Error("a careless handler");
+      },
+    });
+    await quiet.start();
+    await throwing.start();
+    try {
+      for (const port of [quiet.localPort, throwing.localPort]) {
+        await assert.rejects(
+          Client.connect("localhost", port, { secureSocket: { cert: pki.caCert, protocol: { name: "TLS", versions: ["TLSv1.1"] } } }),
+          TlsError,
+        );
+      }
+      await bothPublished;
+      assert.equal(thrown, 1);
+      assert.ok(seen.some((error) => error instanceof TlsError), "the quiet listener's failure was published");
+      assert.ok(seen.some((error) => error instanceof Error && error.message === "a careless handler"));
+    } finally {
+      diagnostics.unsubscribe("tcpkit:error", onMessage);
+      await quiet.immediateStop();
+      await throwing.immediateStop();
+    }
   });
 });
