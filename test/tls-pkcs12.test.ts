@@ -5,8 +5,9 @@
  * wrote them).
  */
 import assert from "node:assert/strict";
+import { copyFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
-import { Client, type ClientSecureSocket, type ListenerSecureSocket } from "../src/index.js";
+import { Client, TlsError, type ClientSecureSocket, type ListenerSecureSocket } from "../src/index.js";
 import { startEcho } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { createPki, tool, type Pki } from "./helpers/pki.js";
@@ -43,6 +44,7 @@ before(async () => {
     openssl("pkcs12", "-export", "-legacy", "-inkey", "client.key", "-in", "client.crt",
       "-out", "legacy-client.p12", "-passout", `pass:${password}`),
     openssl("pkcs12", "-export", "-legacy", "-nokeys", "-in", "ca.crt", "-out", "legacy-trust.p12", "-passout", `pass:${password}`),
+    openssl("pkcs12", "-export", "-nokeys", "-in", "ca2.crt", "-out", "other-trust.p12", "-passout", `pass:${password}`),
   ]);
 });
 after(async () => {
@@ -115,4 +117,21 @@ describe("stores made by openssl pkcs12", () => {
     );
     assert.deepEqual(seen, { server: "CN=localhost", client: "CN=client1" });
   });
+});
+
+test("a store is read once while it stays the same, and again when it is replaced", async () => {
+  const echo = await startEcho({ secureSocket: { key: { certFile: pki.serverCert, keyFile: pki.serverKey } } });
+  try {
+    const trust = store("rotating-trust.p12");
+    await copyFile(pki.path("other-trust.p12"), trust.path);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await assert.rejects(Client.connect("localhost", echo.port, { secureSocket: { cert: trust } }), TlsError);
+    }
+    await copyFile(pki.path("kt-trust.p12"), trust.path);
+    const client = await Client.connect("localhost", echo.port, { secureSocket: { cert: trust } });
+    assert.equal(client.tls?.peerVerified, true);
+    await client.close();
+  } finally {
+    await echo.stop();
+  }
 });

@@ -11,6 +11,7 @@ import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import tls from "node:tls";
 import type forgeModule from "node-forge";
+import { FileCache } from "./file-cache.js";
 
 type Forge = typeof forgeModule;
 type Bag = forgeModule.pkcs12.Bag;
@@ -27,8 +28,20 @@ export type KeyMaterial =
   | { readonly pfx: Buffer; readonly passphrase: string }
   | { readonly key: string; readonly cert: string };
 
+const keyStores = new FileCache<KeyMaterial>(32);
+const trustStores = new FileCache<string[]>(32);
+
 /** Reads a PKCS#12 key store: its first private key and that key's certificate chain. */
-export async function loadKeyStore(path: string, password: string): Promise<KeyMaterial> {
+export function loadKeyStore(path: string, password: string): Promise<KeyMaterial> {
+  return keyStores.get(path, password, () => readKeyStore(path, password));
+}
+
+/** Reads every certificate of a PKCS#12 store as PEM; a store with none is an error. */
+export function loadTrustStore(path: string, password: string): Promise<string[]> {
+  return trustStores.get(path, password, () => readTrustStore(path, password));
+}
+
+async function readKeyStore(path: string, password: string): Promise<KeyMaterial> {
   const pfx = await readFile(path);
   try {
     tls.createSecureContext({ pfx, passphrase: password });
@@ -49,8 +62,7 @@ export async function loadKeyStore(path: string, password: string): Promise<KeyM
   return { key: key.export({ format: "pem", type: "pkcs8" }) as string, cert: chainFor(key, certs, path) };
 }
 
-/** Reads every certificate of a PKCS#12 store as PEM; a store with none is an error. */
-export async function loadTrustStore(path: string, password: string): Promise<string[]> {
+async function readTrustStore(path: string, password: string): Promise<string[]> {
   const certs = await certificatesOf(await parseStore(await readFile(path), password));
   if (certs.length === 0) throw new Error(`no certificate in the PKCS#12 store ${path}`);
   return certs;
