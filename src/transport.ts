@@ -1,7 +1,8 @@
 /**
  * The one place that creates sockets: it turns a validated configuration into
- * a connected client socket or a listening server, so everything above it
- * deals only in connected `net.Socket`s.
+ * a connected client socket or a listening server, plain or TLS (a TLS socket
+ * is handed on only after its handshake), so everything above it deals only
+ * in connected `net.Socket`s.
  *
  * @module
  */

@@ -16,9 +16,11 @@ export interface PeerCertificateInfo {
   readonly issuer: string;
   /** The subject alternative names as OpenSSL prints them (`DNS:localhost, IP Address:127.0.0.1`), if any. */
   readonly subjectAltName: string | undefined;
-  /** Hex serial number. */
+  /** The serial number in hex. */
   readonly serialNumber: string;
+  /** Start of validity, as OpenSSL prints it (`Nov 23 02:46:16 2026 GMT`). */
   readonly validFrom: string;
+  /** End of validity, as OpenSSL prints it. */
   readonly validTo: string;
   /** SHA-256 fingerprint, colon-separated hex. */
   readonly fingerprint256: string;
