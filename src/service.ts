@@ -20,7 +20,13 @@ export interface ConnectionService {
    * Returned bytes are written back before the next chunk is handled.
    */
   onBytes?(data: Uint8Array, caller: Caller): OnBytesResult | Promise<OnBytesResult>;
-  /** A socket error, a failed write-back, or an error returned or thrown by `onBytes`. */
+  /**
+   * The peer finished sending (half-close), after the last `onBytes`. Runs
+   * like `onBytes` (returned bytes are written back, a promise is awaited);
+   * then the connection closes. Without it the connection closes at once.
+   */
+  onEnd?(caller: Caller): OnBytesResult | Promise<OnBytesResult>;
+  /** A socket error, a failed write-back, or an error returned or thrown by `onBytes` or `onEnd`. */
   onError?(error: TcpError, caller: Caller): void | Promise<void>;
   /** Runs exactly once per connection, after its last `onBytes`. */
   onClose?(caller: Caller): void | Promise<void>;
@@ -40,7 +46,11 @@ export interface Service {
   /**
    * Listener-level problems that belong to no connection service: an accept
    * error, a failed `onConnect`, a refused connection over `maxConnections`,
-   * a failed TLS handshake.
+   * a failed TLS handshake. A failed handshake (a `TlsError` whose message
+   * starts with `TLS handshake failed: `: a refused or missing client
+   * certificate, no shared version or cipher, a plain-TCP peer, a time-out)
+   * never reaches `onConnect`; without `onError` it goes to the
+   * `tcpkit:error` diagnostics channel.
    */
   onError?(error: TcpError): void | Promise<void>;
 }
