@@ -72,6 +72,8 @@ export class StreamReader {
   #timerRefed = false;
   /** When {@link #timer} fires (`performance.now()` ms). */
   #timerAt = 0;
+  /** The read whose deadline the timer was armed for: when it fires, that read is due. */
+  #timerOwner: PendingRead | undefined;
 
   constructor(options: StreamReaderOptions) {
     this.#options = options;
@@ -156,8 +158,9 @@ export class StreamReader {
         onAbort: undefined,
       };
       if (read.timeoutMs > 0) {
-        read.deadline = performance.now() + read.timeoutMs;
-        this.#armFor(read.deadline);
+        const now = performance.now();
+        read.deadline = now + read.timeoutMs;
+        this.#armFor(read, read.timeoutMs);
       }
       if (read.signal !== undefined) {
         const signal = read.signal;
@@ -218,8 +221,9 @@ export class StreamReader {
     }
   }
 
-  /** Makes sure the timer fires by `deadline`. */
-  #armFor(deadline: number): void {
+  /** Arms the timer for `read`, due in `delayMs`, unless it fires sooner already. */
+  #armFor(read: PendingRead, delayMs: number): void {
+    const deadline = read.deadline;
     if (this.#timer !== undefined) {
       if (this.#timerAt <= deadline) {
         if (!this.#timerRefed) {
@@ -231,7 +235,8 @@ export class StreamReader {
       clearTimeout(this.#timer);
     }
     this.#timerAt = deadline;
-    this.#timer = setTimeout(this.#onTimer, Math.max(1, Math.ceil(deadline - performance.now())));
+    this.#timerOwner = read;
+    this.#timer = setTimeout(this.#onTimer, delayMs);
     this.#timerRefed = true;
   }
 
@@ -247,6 +252,7 @@ export class StreamReader {
     if (this.#timer === undefined) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#timerOwner = undefined;
     this.#timerRefed = false;
   }
 
@@ -254,22 +260,32 @@ export class StreamReader {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     this.#timerRefed = false;
+    const owner = this.#timerOwner;
+    this.#timerOwner = undefined;
     const now = performance.now();
-    let next = Number.POSITIVE_INFINITY;
+    let next: PendingRead | undefined;
+    let nextDelayMs = 0;
     for (const read of [...this.#pending]) {
       if (read.deadline === 0) continue;
-      if (read.deadline > now) {
-        next = Math.min(next, read.deadline);
+      let delayMs: number;
+      // The read the timer was armed for is due by the timer's own clock; others by ours.
+      if (read !== owner && read.deadline > now) {
+        delayMs = Math.max(1, Math.ceil(read.deadline - now));
       } else if (this.#received !== read.receivedAtArm && read.request.kind !== "chunk") {
         // Bytes arrived but not yet enough: the deadline counts from the last progress.
         read.receivedAtArm = this.#received;
         read.deadline = now + read.timeoutMs;
-        next = Math.min(next, read.deadline);
+        delayMs = read.timeoutMs;
       } else {
         this.#drop(read, new ReadTimeoutError());
+        continue;
+      }
+      if (next === undefined || read.deadline < next.deadline) {
+        next = read;
+        nextDelayMs = delayMs;
       }
     }
-    if (next !== Number.POSITIVE_INFINITY) this.#armFor(next);
+    if (next !== undefined) this.#armFor(next, nextDelayMs);
   };
 
   /** Removes a read that gave up (time-out, abort) without taking bytes. */
