@@ -12,6 +12,7 @@ import { channels, publish } from "./diagnostics.js";
 import { Messages, TcpError, withCause } from "./errors.js";
 import { guarded, isThenable } from "./guard.js";
 import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
+import { writesCompleteAtOnce } from "./socket-writer.js";
 import { connectionError } from "./tls/tls-errors.js";
 
 /** Per-connection settings from the listener; times in ms, 0 = none. */
@@ -36,6 +37,8 @@ export class ServiceConnection implements CallerHost {
   readonly caller: Caller;
   readonly writeTimeoutMs: number;
   readonly #settings: ConnectionSettings;
+  /** Plain TCP: write-backs go without a callback (see {@link EMPTY}). */
+  readonly #writeBackWithoutCallback: boolean;
   readonly #listenerService: Service;
   /** undefined while `onConnect` runs; null when it returned no service. */
   #service: ConnectionService | null | undefined;
@@ -57,6 +60,7 @@ export class ServiceConnection implements CallerHost {
     this.writeTimeoutMs = settings.writeTimeoutMs;
     this.#settings = settings;
     this.#listenerService = service;
+    this.#writeBackWithoutCallback = writesCompleteAtOnce(socket);
     this.caller = new Caller(id, this);
     this.#finished = new Promise((resolve) => (this.#resolveFinished = resolve));
   }
@@ -179,8 +183,13 @@ export class ServiceConnection implements CallerHost {
     if (typeof result === "string" || result instanceof Uint8Array) {
       const socket = this.socket;
       if (socket.destroyed || this.#closingOurSide) return;
-      const belowHighWaterMark = socket.write(result);
-      if (socket.writableLength !== 0 || socket.errored != null) socket.write(EMPTY, this.#onWriteBack);
+      let belowHighWaterMark: boolean;
+      if (this.#writeBackWithoutCallback) {
+        belowHighWaterMark = socket.write(result);
+        if (socket.writableLength !== 0 || socket.errored != null) socket.write(EMPTY, this.#onWriteBack);
+      } else {
+        belowHighWaterMark = socket.write(result, this.#onWriteBack);
+      }
       if (!belowHighWaterMark) {
         this.#awaitingDrain = true;
         socket.pause();

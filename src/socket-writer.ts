@@ -25,6 +25,16 @@ interface PendingWrite {
   settled: boolean;
 }
 
+/**
+ * Whether writes on `socket` usually complete within `write()`. Plain TCP
+ * writes do, and a callback then costs Node a tick per write; TLS writes
+ * complete later (after encryption), when a callback costs nothing extra
+ * but a write queued behind to learn of completion would.
+ */
+export function writesCompleteAtOnce(socket: Socket): boolean {
+  return (socket as { encrypted?: boolean }).encrypted !== true;
+}
+
 /** Returned for every write the kernel took at once: no promise to build or settle later. */
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -48,6 +58,7 @@ export class SocketWriter {
   readonly #pending = new Set<PendingWrite>();
   /** One entry per `socket.write` made with a callback that has not run, in call order (callbacks run in that order). */
   readonly #inFlight: PendingWrite[] = [];
+  readonly #tryWithoutCallback: boolean;
   #timer: NodeJS.Timeout | undefined;
   #queuedAtArm = 0;
   #completedAtArm = 0;
@@ -57,6 +68,7 @@ export class SocketWriter {
   constructor(socket: Socket, options: SocketWriterOptions) {
     this.#socket = socket;
     this.#options = options;
+    this.#tryWithoutCallback = writesCompleteAtOnce(socket);
   }
 
   /** Resolves once every byte of `data` is handed to the kernel. */
@@ -79,7 +91,7 @@ export class SocketWriter {
         ),
       );
     }
-    if (this.#pending.size === 0 && queued === 0) {
+    if (this.#tryWithoutCallback && this.#pending.size === 0 && queued === 0) {
       // Nothing waits before it, so it may be tried without a callback (a callback costs
       // a tick and an allocation per write). Handed to the kernel at once (nothing left
       // buffered, no error): resolved now, call order holds, no timer is needed.
