@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   const [kind, proto = "tcp", certDir = ""] = process.argv.slice(2);
   if (kind !== "tcpkit" && kind !== "raw") throw new Error(`unknown server kind ${String(kind)}`);
   let port: number;
-  if (proto === "tls") port = await tlsEchoServer(kind, certDir, rawEchoSocket);
+  let tlsConnections: (() => number) | undefined;
+  if (proto === "tls") ({ port, connections: tlsConnections } = await tlsEchoServer(kind, certDir, rawEchoSocket));
   else port = kind === "raw" ? await rawTcp() : await tcpkitTcp();
   const gc = (globalThis as { gc?: () => void }).gc;
   const stats = (): object => {
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       external: memory.external,
-      connections: listener?.connectionCount ?? connections,
+      connections: tlsConnections?.() ?? listener?.connectionCount ?? connections,
     };
   };
   process.stdin.setEncoding("utf8");

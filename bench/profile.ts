@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/profile.js server|client tcpkit|raw SIZE CONNS [MS]`:
+ * `node dist/bench/profile.js server|server-tls|client tcpkit|raw SIZE CONNS [MS]`:
  * runs one benchmark cell with the code under test under `--cpu-prof` and
  * prints where its CPU time went (self time by function, and totals for
  * tcpkit's own files, node internals, GC and idle). For finding overhead,
@@ -8,7 +8,8 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Generators } from "./generators.js";
+import { Generators, cacheDir } from "./generators.js";
+import { ensureCertificate } from "./tls-servers.js";
 import { nodeChild } from "./proc.js";
 
 interface ProfileNode {
@@ -72,10 +73,13 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tcpkit-prof-"));
   const profFlags = ["--cpu-prof", `--cpu-prof-dir=${dir}`];
   try {
-    if (side === "server") {
-      const server = nodeChild(0, "echo-server.js", [variant, "tcp"], profFlags);
+    if (side === "server" || side === "server-tls") {
+      const tls = side === "server-tls";
+      const certDir = join(cacheDir, "cert");
+      if (tls && !ensureCertificate(certDir)) throw new Error("openssl is needed for a certificate");
+      const server = nodeChild(0, "echo-server.js", [variant, tls ? "tls" : "tcp", certDir], profFlags);
       const { port } = await server.next<{ port: number }>();
-      const result = await new Generators(false).pingPong({ port, conns, size, durationMs, warmupMs: 500, tls: false });
+      const result = await new Generators(false).pingPong({ port, conns, size, durationMs, warmupMs: 500, tls });
       await server.stop();
       process.stdout.write(`${variant} server, ${size} B × ${conns}: ${Math.round(result.msgs_per_s)} msgs/s\n`);
     } else {

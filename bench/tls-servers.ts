@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import type net from "node:net";
 import { join } from "node:path";
 import tls from "node:tls";
+import { Listener } from "../src/index.js";
 
 /** Makes (once) a self-signed P-256 certificate for localhost in `dir`; returns false without openssl. */
 export function ensureCertificate(dir: string): boolean {
@@ -29,17 +30,23 @@ export async function tlsEchoServer(
   kind: "tcpkit" | "raw",
   certDir: string,
   rawEchoSocket: (socket: net.Socket) => void,
-): Promise<number> {
-  const key = readFileSync(join(certDir, "key.pem"));
-  const cert = readFileSync(join(certDir, "cert.pem"));
-  if (kind === "tcpkit") throw new Error("tcpkit has no TLS listener yet");
-  const server = tls.createServer({ key, cert, noDelay: true }, rawEchoSocket);
+): Promise<{ port: number; connections?: () => number }> {
+  const keyFile = join(certDir, "key.pem");
+  const certFile = join(certDir, "cert.pem");
+  if (kind === "tcpkit") {
+    const echo = { onBytes: (data: Uint8Array) => data };
+    const listener = new Listener(0, { localHost: "127.0.0.1", secureSocket: { key: { certFile, keyFile } } });
+    listener.attach({ onConnect: () => echo });
+    await listener.start();
+    return { port: listener.localPort, connections: () => listener.connectionCount };
+  }
+  const server = tls.createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile), noDelay: true }, rawEchoSocket);
   server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
   await new Promise((resolve) => server.once("listening", resolve));
-  return (server.address() as net.AddressInfo).port;
+  return { port: (server.address() as net.AddressInfo).port };
 }
 
 /** Whether this build of tcpkit can listen with TLS (the TLS work lands separately). */
 export function tcpkitHasTls(): boolean {
-  return false;
+  return true;
 }
