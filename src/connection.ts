@@ -246,11 +246,17 @@ export class ServiceConnection implements CallerHost {
     if (this.#closingOurSide || this.#socketClosed) return;
     this.#closingOurSide = true;
     const socket = this.socket;
-    socket.removeListener("data", this.#onData);
-    socket.on("data", discard);
-    socket.resume();
+    // After the peer's FIN nothing more can arrive: there is nothing to discard.
+    if (!this.#peerEnded) {
+      socket.removeListener("data", this.#onData);
+      socket.on("data", discard);
+      socket.resume();
+    }
     socket.end();
-    if (this.#settings.lingerMs > 0) {
+    // With the peer's FIN in and nothing left unsent, the close follows at once: no
+    // wait to bound (this spares a timer per connection when the client closes first).
+    const closesAtOnce = this.#peerEnded && socket.writableLength === 0;
+    if (this.#settings.lingerMs > 0 && !closesAtOnce) {
       this.#lingerTimer = setTimeout(() => socket.destroy(), this.#settings.lingerMs);
     }
   }
