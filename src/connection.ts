@@ -143,8 +143,15 @@ export class ServiceConnection implements CallerHost {
   }
 
   readonly #onData = (chunk: Buffer): void => {
-    const service = this.#service!;
-    this.#runHandler(() => service.onBytes!(chunk, this.caller));
+    // Called directly, not through #runHandler: no closure per chunk.
+    let result: OnBytesResult | Promise<OnBytesResult>;
+    try {
+      result = this.#service!.onBytes!(chunk, this.caller);
+    } catch (error) {
+      this.#reportError(error);
+      return;
+    }
+    this.#afterCall(result);
   };
 
   /** Runs `onBytes` or `onEnd`; while its promise is pending no bytes are read. */
@@ -156,6 +163,11 @@ export class ServiceConnection implements CallerHost {
       this.#reportError(error);
       return;
     }
+    this.#afterCall(result);
+  }
+
+  /** What a handler returned: wait for a promise (reading paused), write back bytes. */
+  #afterCall(result: OnBytesResult | Promise<OnBytesResult>): void {
     if (isThenable<OnBytesResult>(result)) {
       this.#handlerInFlight = true;
       this.socket.pause();
