@@ -11,6 +11,8 @@ import { tlsInfoOf, type TlsInfo } from "./tls/tls-info.js";
 export interface CallerHost {
   readonly socket: Socket;
   readonly writeTimeoutMs: number;
+  /** The local address when known without asking the socket. */
+  readonly localAddress?: { readonly host: string; readonly port: number } | undefined;
   closeGracefully(): Promise<void>;
 }
 
@@ -48,8 +50,9 @@ export class Caller {
     this.#host = host;
     this.remoteHost = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
-    this.localHost = socket.localAddress ?? "";
-    this.localPort = socket.localPort ?? 0;
+    const local = host.localAddress;
+    this.localHost = local?.host ?? socket.localAddress ?? "";
+    this.localPort = local?.port ?? socket.localPort ?? 0;
     this.tls = tlsInfoOf(socket);
   }
 

@@ -21,6 +21,13 @@ export interface ConnectionSettings {
   readonly idleTimeoutMs: number;
   /** How long a graceful close waits for the peer's FIN before destroying. */
   readonly lingerMs: number;
+  /**
+   * The local address of every accepted socket, known when the listener is
+   * bound to one address (not a wildcard): spares a getsockname per connection.
+   */
+  readonly localAddress?: { readonly host: string; readonly port: number } | undefined;
+  /** Called once per connection after its `onClose` (the listener forgets it). */
+  readonly onFinished?: ((connection: ServiceConnection) => void) | undefined;
 }
 
 function discard(): void {}
@@ -52,8 +59,10 @@ export class ServiceConnection implements CallerHost {
   #socketClosed = false;
   #onCloseStarted = false;
   #lingerTimer: NodeJS.Timeout | undefined;
-  readonly #finished: Promise<void>;
-  #resolveFinished!: () => void;
+  /** Made only when somebody waits for it: most connections finish unobserved. */
+  #finished: Promise<void> | undefined;
+  #resolveFinished: (() => void) | undefined;
+  #isFinished = false;
 
   constructor(socket: Socket, id: string, service: Service, settings: ConnectionSettings) {
     this.socket = socket;
@@ -62,13 +71,27 @@ export class ServiceConnection implements CallerHost {
     this.#listenerService = service;
     this.#writeBackWithoutCallback = writesCompleteAtOnce(socket);
     this.caller = new Caller(id, this);
-    this.#finished = new Promise((resolve) => (this.#resolveFinished = resolve));
   }
 
   /** Resolves after `onClose` has run. */
   get finished(): Promise<void> {
+    this.#finished ??= this.#isFinished
+      ? Promise.resolve()
+      : new Promise((resolve) => (this.#resolveFinished = resolve));
     return this.#finished;
   }
+
+  /** See {@link ConnectionSettings.localAddress}. */
+  get localAddress(): ConnectionSettings["localAddress"] {
+    return this.#settings.localAddress;
+  }
+
+  readonly #finish = (): void => {
+    if (this.#isFinished) return;
+    this.#isFinished = true;
+    this.#settings.onFinished?.(this);
+    this.#resolveFinished?.();
+  };
 
   /** Wires the socket and runs `onConnect`. */
   start(): void {
@@ -100,7 +123,7 @@ export class ServiceConnection implements CallerHost {
       this.socket.pause();
       if (this.#service !== undefined && !this.#handlerInFlight && !this.#awaitingDrain) this.#closeOurSide();
     }
-    return this.#finished;
+    return this.finished;
   }
 
   /** Immediate stop: destroy now; `onClose` runs without waiting for a handler in flight. */
@@ -108,12 +131,12 @@ export class ServiceConnection implements CallerHost {
     this.#handlerInFlight = false;
     this.#service ??= null; // an `onConnect` still running is not waited for
     this.socket.destroy();
-    return this.#finished;
+    return this.finished;
   }
 
   closeGracefully(): Promise<void> {
     if (!this.#socketClosed) this.#closeOurSide();
-    return this.#finished;
+    return this.finished;
   }
 
   readonly #onConnected = (result: OnConnectResult): void => {
@@ -314,12 +337,12 @@ export class ServiceConnection implements CallerHost {
       publish(channels.error, () => ({ id: this.caller.id, error }));
     }
     if (!isThenable(result)) {
-      this.#resolveFinished();
+      this.#finish();
       return;
     }
-    result.then(this.#resolveFinished, (error: unknown) => {
+    result.then(this.#finish, (error: unknown) => {
       publish(channels.error, () => ({ id: this.caller.id, error }));
-      this.#resolveFinished();
+      this.#finish();
     });
   }
 }

@@ -34,6 +34,19 @@ export interface ListenerConfiguration {
 /** How long a graceful close waits for the peer to close its side. */
 const LINGER_MS = 5_000;
 
+/**
+ * The address every socket accepted by `server` has locally, when it is bound
+ * to one address; `undefined` for a wildcard (the address then depends on the
+ * interface a peer came in on) or a scoped IPv6 address.
+ */
+function boundAddress(server: Server): ConnectionSettings["localAddress"] {
+  const address = server.address();
+  if (address === null || typeof address !== "object") return undefined;
+  const host = address.address;
+  if (host === "0.0.0.0" || host === "::" || host.includes("%")) return undefined;
+  return { host, port: address.port };
+}
+
 let connectionCounter = 0;
 
 /**
@@ -129,6 +142,7 @@ export class Listener {
         onTlsError: (error) => this.#reportListenerError(error),
       });
       server.on("error", (error) => this.#reportListenerError(error));
+      this.#settings = { ...this.#settings, localAddress: boundAddress(server), onFinished: this.#forget };
       this.#server = server;
     } catch (error) {
       throw error instanceof TlsError ? error : fail(error);
@@ -177,9 +191,12 @@ export class Listener {
     const id = (++connectionCounter).toString(36);
     const connection = new ServiceConnection(socket, id, service, settings);
     this.#connections.add(connection);
-    connection.finished.then(() => this.#connections.delete(connection));
     publish(channels.listenerAccept, () => ({ id, remoteHost: socket.remoteAddress, remotePort: socket.remotePort }));
     connection.start();
+  };
+
+  readonly #forget = (connection: ServiceConnection): void => {
+    this.#connections.delete(connection);
   };
 
   #reportListenerError(cause: unknown): void {

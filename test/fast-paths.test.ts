@@ -152,6 +152,44 @@ describe("Listener write-backs", () => {
   });
 });
 
+describe("Listener per-connection bookkeeping", () => {
+  for (const [bind, connectTo] of [["127.0.0.1", "127.0.0.1"], ["::1", "::1"], [undefined, "127.0.0.1"]] as const) {
+    it(`Caller addresses match the peer's view (listener on ${bind ?? "all interfaces"})`, async () => {
+      const listener = new Listener(0, bind === undefined ? {} : { localHost: bind });
+      let seen: { localHost: string; localPort: number; remoteHost: string; remotePort: number } | undefined;
+      let closed!: () => void;
+      const onClose = new Promise<void>((resolve) => (closed = resolve));
+      listener.attach({
+        onConnect: (caller) => {
+          seen = { localHost: caller.localHost, localPort: caller.localPort, remoteHost: caller.remoteHost, remotePort: caller.remotePort };
+          return { onClose: () => closed() };
+        },
+      });
+      await listener.start();
+      const socket = await rawClient(listener.localPort, connectTo);
+      try {
+        while (seen === undefined) await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(listener.connectionCount, 1);
+        // A dual-stack wildcard listener sees IPv4 peers as IPv4-mapped IPv6 addresses.
+        const unmapped = (host: string): string => host.replace(/^::ffff:/, "");
+        assert.deepEqual({ ...seen, localHost: unmapped(seen.localHost), remoteHost: unmapped(seen.remoteHost) }, {
+          localHost: socket.remoteAddress,
+          localPort: socket.remotePort,
+          remoteHost: socket.localAddress,
+          remotePort: socket.localPort,
+        });
+        socket.end();
+        await onClose;
+        const open = (): number => listener.connectionCount;
+        while (open() !== 0) await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        socket.destroy();
+        await listener.gracefulStop();
+      }
+    });
+  }
+});
+
 describe("read deadlines on one shared timer", () => {
   it("a read after a completed read still times out, and no byte is lost", async () => {
     const server = await rawServer((socket) => socket.on("data", (chunk: Buffer) => socket.write(chunk)));
