@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import {
   UsageError,
+  formatAddress,
   formatHelp,
   parseCommandLine,
   parseCount,
@@ -108,6 +109,12 @@ describe("value parsers", () => {
     assert.equal(usageMessage(() => readableFile("no/such.pem", "--tls-cert")), "cannot read --tls-cert 'no/such.pem': no such file");
     assert.equal(usageMessage(() => readableFile("src", "--ca")), "cannot read --ca 'src': not a readable file");
   });
+});
+
+test("addresses: IPv6 in brackets, IPv4-mapped shown as IPv4", () => {
+  assert.equal(formatAddress("127.0.0.1", 80), "127.0.0.1:80");
+  assert.equal(formatAddress("::1", 80), "[::1]:80");
+  assert.equal(formatAddress("::ffff:10.0.0.1", 80), "10.0.0.1:80");
 });
 
 describe("HexDump", () => {

@@ -197,7 +197,12 @@ export function readableFile(path: string, name: string): string {
   return path;
 }
 
-/** `host:port`, with brackets around an IPv6 address. */
+/**
+ * `host:port`, with brackets around an IPv6 address; an IPv4 peer of a
+ * dual-stack listener (`::ffff:127.0.0.1`) is shown as plain IPv4.
+ */
 export function formatAddress(host: string, port: number): string {
+  const ipv4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host)?.[1];
+  if (ipv4 !== undefined) return `${ipv4}:${port}`;
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { setMaxListeners } from "node:events";
 import { Client } from "../index.js";
 import { ExitCode, formatAddress, parseCount, parsePort, parseSeconds, parseSize, type CommandSpec } from "./args.js";
 import { messageOf, type Command, type CommandIo } from "./command.js";
@@ -78,6 +79,8 @@ export const benchCommand: Command<typeof spec.options> = {
 /** Opens `count` connections, a batch at a time; all or none (the opened ones are closed on failure). */
 async function connectAll(host: string, port: number, count: number, signal: AbortSignal): Promise<Client[]> {
   const clients: Client[] = [];
+  // One abort listener per attempt in flight: more than the default warning limit of 10.
+  setMaxListeners(CONNECT_BATCH + 10, signal);
   try {
     while (clients.length < count) {
       const batch = Math.min(CONNECT_BATCH, count - clients.length);
