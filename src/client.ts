@@ -5,6 +5,7 @@
  * @module
  */
 import type { Socket } from "node:net";
+import { channels, publish } from "./diagnostics.js";
 import { ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } from "./errors.js";
 import { SocketWriter, toBuffer, type ByteData } from "./socket-writer.js";
 import { StreamReader, type ReadRequest } from "./stream-reader.js";
@@ -95,6 +96,12 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
       keepAliveMs,
       signal: config.signal,
     });
+    publish(channels.clientConnect, () => ({
+      host,
+      port,
+      localHost: socket.localAddress,
+      localPort: socket.localPort,
+    }));
     return new Client(socket, config, readTimeoutMs, writeTimeoutMs);
   }
 

@@ -34,6 +34,8 @@ export class ServiceConnection implements CallerHost {
   #handlerInFlight = false;
   #awaitingDrain = false;
   #peerEnded = false;
+  /** Whether `onEnd` has been started (it runs at most once). */
+  #endHandled = false;
   #stopping = false;
   #closingOurSide = false;
   #socketClosed = false;
@@ -130,9 +132,14 @@ export class ServiceConnection implements CallerHost {
 
   readonly #onData = (chunk: Buffer): void => {
     const service = this.#service!;
+    this.#runHandler(() => service.onBytes!(chunk, this.caller));
+  };
+
+  /** Runs `onBytes` or `onEnd`; while its promise is pending no bytes are read. */
+  #runHandler(handler: () => OnBytesResult | Promise<OnBytesResult>): void {
     let result: OnBytesResult | Promise<OnBytesResult>;
     try {
-      result = service.onBytes!(chunk, this.caller);
+      result = handler();
     } catch (error) {
       this.#reportError(error);
       return;
@@ -144,7 +151,7 @@ export class ServiceConnection implements CallerHost {
     } else if (result !== undefined && result !== null) {
       this.#handleResult(result);
     }
-  };
+  }
 
   readonly #afterHandler = (result: OnBytesResult): void => {
     if (!this.#handlerInFlight) return; // destroyed by immediateStop meanwhile
@@ -188,14 +195,27 @@ export class ServiceConnection implements CallerHost {
   #proceed(): void {
     if (this.#handlerInFlight || this.#awaitingDrain) return;
     if (this.#socketClosed) this.#runOnClose();
-    else if (this.#stopping || this.#peerEnded) this.#closeOurSide();
+    else if (this.#stopping) this.#closeOurSide();
+    else if (this.#peerEnded) this.#afterPeerEnd();
     else this.socket.resume();
   }
 
   readonly #onPeerEnd = (): void => {
     this.#peerEnded = true;
-    if (this.#service !== undefined && !this.#handlerInFlight && !this.#awaitingDrain) this.#closeOurSide();
+    if (this.#service !== undefined && !this.#handlerInFlight && !this.#awaitingDrain) this.#afterPeerEnd();
   };
+
+  /** The peer's FIN with no handler in flight: `onEnd` (once, if any), then our FIN. */
+  #afterPeerEnd(): void {
+    const service = this.#service;
+    if (this.#endHandled || this.#stopping || this.#socketClosed || typeof service?.onEnd !== "function") {
+      this.#closeOurSide();
+      return;
+    }
+    this.#endHandled = true;
+    this.#runHandler(() => service.onEnd!(this.caller));
+    this.#proceed();
+  }
 
   /**
    * Sends FIN after what is queued, discards what still arrives, and waits a

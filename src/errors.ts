@@ -22,7 +22,9 @@ export type TcpErrorCode =
   | "ERR_WRITE_BUFFER_FULL"
   | "ERR_WRITE"
   | "ERR_SOCKET"
-  | "ERR_HANDLER";
+  | "ERR_HANDLER"
+  | "ERR_BIND"
+  | "ERR_MESSAGE_SIZE";
 
 /** Options of the {@link TcpError} constructor. */
 export interface TcpErrorOptions {

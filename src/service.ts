@@ -20,7 +20,13 @@ export interface ConnectionService {
    * Returned bytes are written back before the next chunk is handled.
    */
   onBytes?(data: Uint8Array, caller: Caller): OnBytesResult | Promise<OnBytesResult>;
-  /** A socket error, a failed write-back, or an error returned or thrown by `onBytes`. */
+  /**
+   * The peer finished sending (half-close), after the last `onBytes`. Runs
+   * like `onBytes` (returned bytes are written back, a promise is awaited);
+   * then the connection closes. Without it the connection closes at once.
+   */
+  onEnd?(caller: Caller): OnBytesResult | Promise<OnBytesResult>;
+  /** A socket error, a failed write-back, or an error returned or thrown by `onBytes` or `onEnd`. */
   onError?(error: TcpError, caller: Caller): void | Promise<void>;
   /** Runs exactly once per connection, after its last `onBytes`. */
   onClose?(caller: Caller): void | Promise<void>;

@@ -6,13 +6,16 @@ import net from "node:net";
 import { once } from "node:events";
 
 /** A raw server on 127.0.0.1:0; `close()` destroys its sockets and closes it. */
-export async function rawServer(onSocket: (socket: net.Socket) => void): Promise<{
+export async function rawServer(
+  onSocket: (socket: net.Socket) => void,
+  options: { allowHalfOpen?: boolean } = {},
+): Promise<{
   port: number;
   sockets: Set<net.Socket>;
   close(): Promise<void>;
 }> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const server = net.createServer({ allowHalfOpen: options.allowHalfOpen ?? false }, (socket) => {
     sockets.add(socket);
     socket.on("error", () => {});
     socket.once("close", () => sockets.delete(socket));
@@ -65,11 +68,14 @@ export function readFully(socket: net.Socket, length: number): Promise<Buffer> {
   });
 }
 
-/** Everything `socket` receives until the peer closes. */
-export async function readToEnd(socket: net.Socket): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of socket) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/** Everything `socket` receives until the peer closes (the socket is left open for writing). */
+export function readToEnd(socket: net.Socket): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.once("end", () => resolve(Buffer.concat(chunks)));
+    socket.once("error", reject);
+  });
 }
 
 /** Destroys `socket` and waits for its close. */

@@ -1,0 +1,315 @@
+/**
+ * The 1.2.0 `socket:Client` (and `socket:Caller`, which is the same type),
+ * built on tcpkit's TCP core: a connected core `Client` (or a listener's
+ * connection) feeds an {@link Inbox}; `read(length?)` reads from it; a
+ * callback service gets `onConnect`, `onReadReady` and `onError`.
+ *
+ * @module
+ */
+import { Client as TcpClient } from "../client.js";
+import { channels, publish } from "../diagnostics.js";
+import { ConnectionClosedError, TcpError, alreadyClosed, withCause } from "../errors.js";
+import { guarded } from "../guard.js";
+import type { ConnectionService } from "../service.js";
+import { toBuffer } from "../socket-writer.js";
+import { GenericError, SocketMessages, checkMillis, toSocketError, type ReadTimedOutError } from "./errors.js";
+import { Inbox, type ReadResult } from "./inbox.js";
+import { ReadReadyDispatcher } from "./read-ready.js";
+
+/**
+ * The resources of a 1.2.0 service: a listener's service, or a client's
+ * `callbackService`. All are optional.
+ */
+export interface SocketService {
+  /** A connection is up; runs before any `onReadReady`. */
+  onConnect?(caller: Caller): unknown;
+  /**
+   * Bytes (or the end of the stream) wait to be read with `caller.read()`.
+   * Runs at most once at a time per connection; again when there is news.
+   */
+  onReadReady?(caller: Caller): unknown;
+  /** A socket error, or an error thrown by `onConnect` / `onReadReady`. */
+  onError?(caller: Caller, error: GenericError | ReadTimedOutError): unknown;
+}
+
+/** Configuration of a 1.2.0 {@link Client}. */
+export interface ClientConfig {
+  /** The remote host. */
+  host: string;
+  /** The remote port. */
+  port: number;
+  /** Read time-out in milliseconds; 0 waits for ever. @default 300000 */
+  readTimeoutInMillis?: number;
+  /** Gets `onConnect`, `onReadReady` and `onError` for this connection. */
+  callbackService?: SocketService;
+}
+
+/** The 1.2.0 `socket:Caller`: the peer of a listener's connection, with a client's methods. */
+export type Caller = Client;
+
+/** The connected thing under a {@link Client}. */
+export interface SocketChannel {
+  write(data: Buffer): Promise<void>;
+  shutdownWrite(): Promise<void>;
+  close(): Promise<void>;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
+/** Unread bytes beyond which the socket stops reading until `read` catches up. */
+const HIGH_WATER_MARK = 256 * 1024;
+/** The largest `read(length)`: one read never buffers more than this. */
+const MAX_READ_LENGTH = 64 * 1024 * 1024;
+
+const ADOPT = Symbol("tcpkit.socket.adopt");
+
+interface Adoption {
+  readonly [ADOPT]: {
+    readonly channel: SocketChannel;
+    readonly service: SocketService | undefined;
+    readonly readTimeoutMs: number;
+    /** Filled in by the constructor: what the TCP core listener drives. */
+    connection?: ConnectionService;
+  };
+}
+
+/**
+ * Makes the {@link Caller} of a listener's connection and the core
+ * `ConnectionService` that feeds it. Internal to tcpkit/socket.
+ */
+export function adoptConnection(
+  channel: SocketChannel,
+  service: SocketService | undefined,
+  readTimeoutMs: number,
+): { caller: Caller; connection: ConnectionService } {
+  const adoption: Adoption = { [ADOPT]: { channel, service, readTimeoutMs } };
+  const caller = new Client(adoption as unknown as ClientConfig);
+  return { caller, connection: adoption[ADOPT].connection! };
+}
+
+/**
+ * A TCP client in the 1.2.0 shape. It starts connecting in the constructor;
+ * every method waits for the connection, and rejects with a `GenericError`
+ * `unable to start the client socket: <cause>` when it failed.
+ *
+ * @example
+ * ```ts
+ * const client = new Client({ host: "localhost", port: 61598, readTimeoutInMillis: 5000 });
+ * const written = await client.write(Buffer.from("Hello Ballerina\n"));
+ * const [bytes, length] = await client.read();
+ * if (length <= 0) console.log("the server closed the connection");
+ * await client.close();
+ * ```
+ */
+export class Client {
+  readonly #inbox = new Inbox({ highWaterMark: HIGH_WATER_MARK, maxPendingReads: 1024 });
+  readonly #ready: Promise<SocketChannel | GenericError>;
+  readonly #service: SocketService | undefined;
+  #readTimeoutMs = 0;
+  #channel: SocketChannel | undefined;
+  #dispatcher: ReadReadyDispatcher | undefined;
+  #closing = false;
+
+  /** Starts connecting to `config.host:config.port` (see the class notes). */
+  constructor(config: ClientConfig) {
+    const adoption = (config as Partial<Adoption>)[ADOPT];
+    this.#inbox.onChange = () => this.#dispatcher?.poke();
+    if (adoption !== undefined) {
+      this.#service = adoption.service;
+      this.#readTimeoutMs = adoption.readTimeoutMs;
+      this.#channel = adoption.channel;
+      this.#ready = Promise.resolve(adoption.channel);
+      adoption.connection = this.#connectionService();
+      this.#startService();
+      return;
+    }
+    this.#service = config?.callbackService;
+    // #connect never rejects: a failure is kept as a value, so nothing goes unhandled.
+    this.#ready = this.#connect(config);
+  }
+
+  /** The peer's port (0 until connected). */
+  get remotePort(): number {
+    return this.#channel?.remotePort ?? 0;
+  }
+
+  /** The peer's IP address ("" until connected). */
+  get remoteAddress(): string {
+    return this.#channel?.remoteAddress ?? "";
+  }
+
+  /** The local port (0 until connected). */
+  get localPort(): number {
+    return this.#channel?.localPort ?? 0;
+  }
+
+  /** The local IP address ("" until connected). */
+  get localAddress(): string {
+    return this.#channel?.localAddress ?? "";
+  }
+
+  /** Writes all of `content`; resolves with the number of bytes written. */
+  async write(content: Uint8Array | string): Promise<number> {
+    const channel = this.#open() ?? (await this.#connected());
+    let bytes: Buffer;
+    try {
+      bytes = toBuffer(content);
+    } catch (error) {
+      throw toSocketError(error);
+    }
+    try {
+      await channel.write(bytes);
+    } catch (error) {
+      throw toSocketError(error);
+    }
+    return bytes.length;
+  }
+
+  /**
+   * Without `length`: the bytes that arrived next. With `length`: exactly
+   * that many, or what was left when the peer closed first. At end of stream
+   * the length is `-1` (`length <= 0` means the peer closed). No byte within
+   * `readTimeoutInMillis`: `ReadTimedOutError` (`read timed out`), and no
+   * byte is lost.
+   */
+  async read(length?: number): Promise<ReadResult> {
+    if (length !== undefined && (!Number.isInteger(length) || length < 1 || length > MAX_READ_LENGTH)) {
+      throw new GenericError(
+        length !== undefined && length > MAX_READ_LENGTH ? `requested byte length is over the limit of ${MAX_READ_LENGTH}` : SocketMessages.badLength,
+        { code: "ERR_INVALID_ARGUMENT" },
+      );
+    }
+    if (this.#open() === undefined) await this.#connected();
+    return this.#inbox.read(length, this.#readTimeoutMs);
+  }
+
+  /** Stops reading: reads now return end of stream (`-1`) and what still arrives is dropped. */
+  async shutdownRead(): Promise<void> {
+    await this.#connected();
+    this.#inbox.shutdown();
+  }
+
+  /** Sends FIN: the peer sees end of stream; reading goes on. Later writes fail. */
+  async shutdownWrite(): Promise<void> {
+    const channel = await this.#connected();
+    try {
+      await channel.shutdownWrite();
+    } catch (error) {
+      throw toSocketError(error);
+    }
+  }
+
+  /** Closes the connection (after a connect in progress). Idempotent. */
+  async close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = true;
+      this.#inbox.close(alreadyClosed());
+      this.#dispatcher?.stop();
+    }
+    const channel = await this.#ready;
+    if (channel instanceof GenericError) return;
+    await channel.close();
+  }
+
+  /** The channel when connected and not closing, without waiting (the common case). */
+  #open(): SocketChannel | undefined {
+    return this.#closing ? undefined : this.#channel;
+  }
+
+  /** The channel, or the reason there is none. */
+  async #connected(): Promise<SocketChannel> {
+    const channel = await this.#ready;
+    if (channel instanceof GenericError) throw channel;
+    if (this.#closing) throw new GenericError(SocketMessages.alreadyClosed, { code: "ERR_SOCKET_CLOSED" });
+    return channel;
+  }
+
+  async #connect(config: ClientConfig): Promise<SocketChannel | GenericError> {
+    let core: TcpClient;
+    try {
+      if (config === null || typeof config !== "object") throw new TypeError("a ClientConfig { host, port } is required");
+      this.#readTimeoutMs = checkMillis(config.readTimeoutInMillis, 300_000, "readTimeoutInMillis");
+      // Reads time out in the inbox; the core's own reads (the pump) never do.
+      core = await TcpClient.connect(config.host, config.port, { timeout: 0 });
+    } catch (error) {
+      const cause = error instanceof TcpError && error.cause !== undefined ? error.cause : error;
+      return new GenericError(withCause(SocketMessages.startClient, cause), {
+        code: error instanceof TcpError ? error.code : "ERR_CONNECT",
+        cause: error,
+      });
+    }
+    const channel: SocketChannel = {
+      write: (data) => core.writeBytes(data),
+      shutdownWrite: () => core.shutdownWrite(),
+      close: () => core.close(),
+      remoteAddress: core.remoteHost,
+      remotePort: core.remotePort,
+      localAddress: core.localHost,
+      localPort: core.localPort,
+    };
+    this.#channel = channel;
+    if (this.#closing) {
+      await core.close();
+      return channel;
+    }
+    this.#startService();
+    void this.#pump(core);
+    return channel;
+  }
+
+  /** Moves bytes from the core client into the inbox, waiting while too much is unread. */
+  async #pump(core: TcpClient): Promise<void> {
+    for (;;) {
+      let chunk: Uint8Array;
+      try {
+        chunk = await core.readBytes();
+      } catch (error) {
+        if (error instanceof ConnectionClosedError && error.code === "ERR_CONNECTION_CLOSED") {
+          this.#inbox.end();
+        } else if (!this.#closing && error instanceof TcpError) {
+          this.#inbox.fail(error);
+          this.#report(error);
+        }
+        return;
+      }
+      const gate = this.#inbox.push(chunk as Buffer);
+      if (gate !== undefined) await gate;
+    }
+  }
+
+  /** What the TCP core listener drives for an adopted connection. */
+  #connectionService(): ConnectionService {
+    return {
+      onBytes: (data) => this.#inbox.push(toBuffer(data)),
+      // Keep the connection open after the peer's FIN until onReadReady has seen the end.
+      onEnd: () => {
+        this.#inbox.end();
+        return this.#dispatcher?.whenIdle();
+      },
+      onError: (error) => this.#report(error),
+      onClose: () => {
+        this.#inbox.end();
+        this.#dispatcher?.stop();
+      },
+    };
+  }
+
+  #startService(): void {
+    const service = this.#service;
+    if (service === undefined || service === null) return;
+    const onReadReady = typeof service.onReadReady === "function" ? () => service.onReadReady!(this) : undefined;
+    this.#dispatcher = new ReadReadyDispatcher(this.#inbox, onReadReady, (error) => this.#report(error));
+    const onConnect = service.onConnect;
+    this.#dispatcher.runFirst(() => (typeof onConnect === "function" ? onConnect.call(service, this) : undefined));
+  }
+
+  /** To the service's `onError(caller, error)`, else the `tcpkit:error` channel; never throws. */
+  #report(error: unknown): void {
+    const socketError = toSocketError(error);
+    const onError = this.#service?.onError;
+    if (typeof onError === "function") guarded(undefined, () => onError.call(this.#service, this, socketError));
+    else publish(channels.error, () => ({ error: socketError }));
+  }
+}
