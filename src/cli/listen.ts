@@ -25,7 +25,7 @@ const spec = {
     host: { type: "string", value: "H", description: "interface to bind (default: all)" },
     "keep-open": { type: "boolean", short: "k", description: "accept more connections, and keep running" },
     hex: { type: "boolean", short: "x", description: "show received bytes as a hex dump" },
-    quiet: { type: "boolean", short: "q", description: "no status lines on stderr" },
+    quiet: { type: "boolean", short: "q", description: "on stderr, only the line saying where it listens" },
   },
   examples: ["tcpkit listen --port 7000 > received.bin", "tcpkit listen --port 7000 --keep-open --hex"],
 } as const satisfies CommandSpec;
@@ -45,7 +45,7 @@ export const listenCommand: Command<typeof spec.options> = {
     const listener = new Listener(port, config);
     listener.attach(session.service);
     await listener.start();
-    status(`listening on ${formatAddress(values.host ?? "*", listener.localPort)}`);
+    io.stderr.write(`listening on ${formatAddress(values.host ?? "*", listener.localPort)}\n`);
     await Promise.race([session.finished, whenAborted(io.interrupt)]);
     await listener.immediateStop();
     return ExitCode.ok; // Ctrl-C is the usual way to stop a server: no failure

@@ -13,8 +13,17 @@ import { messageOf, type Command, type CommandIo } from "./command.js";
 import { connectCommand } from "./connect.js";
 import { echoCommand } from "./echo.js";
 import { listenCommand } from "./listen.js";
+import { udpListenCommand } from "./udp-listen.js";
+import { udpSendCommand } from "./udp-send.js";
 
-const commands: readonly Command[] = [echoCommand, listenCommand, connectCommand, benchCommand] as Command[];
+const commands = [
+  echoCommand,
+  listenCommand,
+  connectCommand,
+  benchCommand,
+  udpSendCommand,
+  udpListenCommand,
+] as readonly Command[];
 
 function topLevelHelp(): string {
   const width = Math.max(...commands.map((command) => command.spec.name.length)) + 2;
@@ -47,6 +56,23 @@ function findCommand(argv: readonly string[]): { command: Command; rest: readonl
   return undefined;
 }
 
+/** The subcommands of a command group such as `udp` (none for other words). */
+function subcommandsOf(group: string | undefined): string[] {
+  return commands
+    .filter((command) => command.spec.name.startsWith(`${group} `))
+    .map((command) => command.spec.name.slice(`${group} `.length));
+}
+
+/** What is wrong with a command line that names no command. */
+function whyNoCommand(argv: readonly string[]): string {
+  const [first, second] = argv;
+  if (first === undefined) return "missing command";
+  const subcommands = subcommandsOf(first).join(", ");
+  if (subcommands === "") return `unknown command '${first}'`;
+  if (second === undefined || second.startsWith("-")) return `'${first}' needs a subcommand: ${subcommands}`;
+  return `unknown command '${first} ${second}' (the ${first} commands: ${subcommands})`;
+}
+
 /** Ctrl-C or SIGTERM asks the command to stop; a second one ends the process at once. */
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
@@ -70,9 +96,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   }
   const found = findCommand(argv);
+  if (found === undefined && subcommandsOf(first).length > 0 && (argv[1] === "--help" || argv[1] === "-h")) {
+    process.stdout.write(topLevelHelp()); // `tcpkit udp --help`: the list shows the udp commands
+    return ExitCode.ok;
+  }
   if (found === undefined) {
-    const problem = first === undefined ? "missing command" : `unknown command '${first}'`;
-    process.stderr.write(`tcpkit: ${problem}\nTry 'tcpkit --help' for the list of commands.\n`);
+    process.stderr.write(`tcpkit: ${whyNoCommand(argv)}\nTry 'tcpkit --help' for the list of commands.\n`);
     return ExitCode.usage;
   }
   const { command, rest } = found;
