@@ -5,10 +5,11 @@
  * @module
  */
 import { setMaxListeners } from "node:events";
-import { Client } from "../index.js";
+import { Client, type ClientConfiguration } from "../index.js";
 import { ExitCode, formatAddress, parseCount, parsePort, parseSeconds, parseSize, type CommandSpec } from "./args.js";
 import { messageOf, type Command, type CommandIo } from "./command.js";
 import { pingPong, type PingPongResult, type Progress } from "./ping-pong.js";
+import { clientSecureSocket, clientTlsOptions, withTlsHint } from "./tls-flags.js";
 
 const MAX_SIZE = 64 * 1024 * 1024;
 const MAX_CONNECTIONS = 10_000;
@@ -18,13 +19,13 @@ const CONNECT_BATCH = 100;
 const spec = {
   name: "bench",
   summary: "load an echo server: messages/s, MB/s and latency percentiles",
-  usage: "bench HOST PORT [-c CONNECTIONS] [-s SIZE] [-d SECONDS] [-w SECONDS] [--json]",
+  usage: "bench HOST PORT [-c CONNECTIONS] [-s SIZE] [-d SECONDS] [-w SECONDS] [--json] [--tls ...]",
   description:
     "A closed-loop (ping-pong) load generator for an echo server: each connection sends SIZE\n" +
     "bytes, waits for the whole echo, checks it, records the round trip and sends again.\n" +
     "Shows progress on stderr while it runs, then a table on stdout: messages/s, MB/s\n" +
     "(10^6 bytes of messages per second, one way) and round-trip latency percentiles.\n" +
-    "Exit code 1 when a connection fails during the run.",
+    "Exit code 1 when a connection fails during the run. The TLS options are those of connect.",
   positionals: ["HOST", "PORT"],
   options: {
     connections: { type: "string", short: "c", value: "N", description: "connections, each with one message in flight (default 10)" },
@@ -32,6 +33,7 @@ const spec = {
     duration: { type: "string", short: "d", value: "S", description: "seconds to measure (default 5)" },
     warmup: { type: "string", short: "w", value: "S", description: "seconds of load before measuring (default 0)" },
     json: { type: "boolean", description: "print the result as one JSON object instead of a table" },
+    ...clientTlsOptions,
   },
   examples: ["tcpkit bench 127.0.0.1 7000 -c 50 -s 512 -d 5", "tcpkit bench 127.0.0.1 7000 -c 8 -s 16k -d 10 -w 2 --json"],
 } as const satisfies CommandSpec;
@@ -47,7 +49,10 @@ export const benchCommand: Command<typeof spec.options> = {
     const duration = parseSeconds(values.duration ?? "5", "--duration", 0.1, 86_400);
     const warmup = parseSeconds(values.warmup ?? "0", "--warmup", 0, 3_600);
 
-    const clients = await connectAll(host, port, connections, io.interrupt);
+    const secureSocket = clientSecureSocket(values);
+    const config: ClientConfiguration = { timeout: 0, signal: io.interrupt };
+    if (secureSocket !== undefined) config.secureSocket = secureSocket;
+    const clients = await connectAll(host, port, connections, config);
     const progress = new ProgressLine(io.stderr);
     const result = await pingPong(clients, {
       size,
@@ -77,15 +82,15 @@ export const benchCommand: Command<typeof spec.options> = {
 };
 
 /** Opens `count` connections, a batch at a time; all or none (the opened ones are closed on failure). */
-async function connectAll(host: string, port: number, count: number, signal: AbortSignal): Promise<Client[]> {
+async function connectAll(host: string, port: number, count: number, config: ClientConfiguration): Promise<Client[]> {
   const clients: Client[] = [];
   // One abort listener per attempt in flight: more than the default warning limit of 10.
-  setMaxListeners(CONNECT_BATCH + 10, signal);
+  if (config.signal !== undefined) setMaxListeners(CONNECT_BATCH + 10, config.signal);
   try {
     while (clients.length < count) {
       const batch = Math.min(CONNECT_BATCH, count - clients.length);
       const attempts = await Promise.allSettled(
-        Array.from({ length: batch }, () => Client.connect(host, port, { timeout: 0, signal })),
+        Array.from({ length: batch }, () => Client.connect(host, port, config)),
       );
       for (const attempt of attempts) if (attempt.status === "fulfilled") clients.push(attempt.value);
       const failed = attempts.find((attempt) => attempt.status === "rejected");
@@ -94,7 +99,7 @@ async function connectAll(host: string, port: number, count: number, signal: Abo
     return clients;
   } catch (error) {
     await Promise.all(clients.map((client) => client.close()));
-    throw error;
+    throw withTlsHint(error);
   }
 }
 

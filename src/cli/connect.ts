@@ -7,23 +7,30 @@ import { Client, type ClientConfiguration } from "../index.js";
 import { ExitCode, formatAddress, parsePort, parseSeconds, type CommandSpec } from "./args.js";
 import { writeTo, type Command, type CommandIo } from "./command.js";
 import { HexDump } from "./hex-dump.js";
+import { clientSecureSocket, clientTlsOptions, describeTls, withTlsHint } from "./tls-flags.js";
 
 const spec = {
   name: "connect",
   summary: "connect to a server: stdin to the socket, the socket to stdout",
-  usage: "connect HOST PORT [--hex] [--verbose]",
+  usage: "connect HOST PORT [--hex] [--verbose] [--tls] [--ca FILE] [--cert FILE --key FILE] [--insecure]",
   description:
     "Connects to HOST:PORT, sends what arrives on stdin and prints what the server sends.\n" +
     "At the end of stdin the sending side is shut down (the server sees end of stream) and\n" +
     "the command goes on printing until the server closes. Exit code 0 when the server\n" +
-    "closes the connection, 1 when the connection fails or breaks, 130 after Ctrl-C.",
+    "closes the connection, 1 when the connection fails or breaks, 130 after Ctrl-C.\n" +
+    "With --tls (or any TLS option) it speaks TLS and verifies the server's certificate.",
   positionals: ["HOST", "PORT"],
   options: {
     hex: { type: "boolean", short: "x", description: "show received bytes as a hex dump" },
     "connect-timeout": { type: "string", value: "S", description: "give up connecting after S seconds (default 30)" },
-    verbose: { type: "boolean", short: "v", description: "say on stderr when connected and when closed" },
+    verbose: { type: "boolean", short: "v", description: "say on stderr when connected (and how) and when closed" },
+    ...clientTlsOptions,
   },
-  examples: ["printf 'hello\\n' | tcpkit connect 127.0.0.1 7000", "tcpkit connect example.com 80 --hex < request.txt"],
+  examples: [
+    "printf 'hello\\n' | tcpkit connect 127.0.0.1 7000",
+    "tcpkit connect example.com 80 --hex < request.txt",
+    "tcpkit connect localhost 7443 --ca ca.crt -v",
+  ],
 } as const satisfies CommandSpec;
 
 /** The `connect` command. */
@@ -33,6 +40,8 @@ export const connectCommand: Command<typeof spec.options> = {
     const [host, portText] = positionals as [string, string];
     const port = parsePort(portText, "PORT", 1);
     const config: ClientConfiguration = { timeout: 0 };
+    const secureSocket = clientSecureSocket(values);
+    if (secureSocket !== undefined) config.secureSocket = secureSocket;
     if (values["connect-timeout"] !== undefined) {
       config.connectTimeout = parseSeconds(values["connect-timeout"], "--connect-timeout", 0.001, 86_400);
     }
@@ -42,12 +51,15 @@ export const connectCommand: Command<typeof spec.options> = {
     let client: Client;
     try {
       client = await Client.connect(host, port, { ...config, signal: connectAbort.signal });
+    } catch (error) {
+      throw withTlsHint(error);
     } finally {
       io.interrupt.removeEventListener("abort", stopConnecting);
     }
     if (values.verbose === true) {
       const local = formatAddress(client.localHost, client.localPort);
-      io.stderr.write(`connected to ${formatAddress(client.remoteHost, client.remotePort)} from ${local}\n`);
+      const tls = client.tls === undefined ? "" : `, ${describeTls(client.tls)}`;
+      io.stderr.write(`connected to ${formatAddress(client.remoteHost, client.remotePort)} from ${local}${tls}\n`);
     }
     return relay(client, io, values.hex === true ? new HexDump() : undefined, values.verbose === true);
   },

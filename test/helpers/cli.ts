@@ -114,9 +114,9 @@ export async function runCli(
   return process.finish(options.timeoutMs);
 }
 
-/** Starts `tcpkit echo` on a free loopback port and resolves with it and its port. */
-export async function startEchoServer(): Promise<{ server: CliProcess; port: number }> {
-  const server = new CliProcess(["echo", "--port", "0", "--host", "127.0.0.1"]);
+/** Starts `tcpkit echo` (with `extra` options) on a free loopback port and resolves with it and its port. */
+export async function startEchoServer(...extra: string[]): Promise<{ server: CliProcess; port: number }> {
+  const server = new CliProcess(["echo", "--port", "0", "--host", "127.0.0.1", ...extra]);
   try {
     const match = await server.waitFor(/listening on 127\.0\.0\.1:(\d+)/, "stdout");
     return { server, port: Number(match[1]) };
