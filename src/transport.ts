@@ -159,7 +159,9 @@ export async function createListeningServer(options: ServerOptions): Promise<net
     server = net.createServer(socketOptions);
     server.on("connection", options.onConnection);
   } else {
-    const tlsServer = tls.createServer({ ...options.tls.serverOptions, ...socketOptions });
+    // A half-open TLS socket never reports a peer that hangs up mid-handshake (it
+    // waits for the handshake time-out), so half-open is turned on only once secure.
+    const tlsServer = tls.createServer({ ...options.tls.serverOptions, ...socketOptions, allowHalfOpen: false });
     const onTlsError = options.onTlsError ?? ((): void => {});
     guardHandshakes(tlsServer, { ...options.tls, onSecure: options.onConnection, onError: onTlsError });
     server = tlsServer;

@@ -51,6 +51,24 @@ test("listener: a peer that stops half-way through its hello is dropped too", as
   }
 });
 
+test("listener: a peer that hangs up mid-handshake is reported at once, not at the time-out", async () => {
+  // A long time-out: the report must come from the hang-up, not from the timer.
+  const echo = await startEcho({ secureSocket: { key: serverKey(), handshakeTimeout: 120 } });
+  try {
+    const reported = echo.nextError();
+    const quitter = await rawClient(echo.port);
+    quitter.write(Buffer.from([0x16, 0x03, 0x01, 0x01, 0x00, 0x01]));
+    quitter.end();
+    const error = await reported;
+    assert.ok(error instanceof TlsError);
+    assert.doesNotMatch(error.message, /timed out/);
+    await once(quitter, "close");
+    assert.equal(echo.callers.length, 0);
+  } finally {
+    await echo.stop();
+  }
+});
+
 test("client: a server that accepts but never answers the hello fails connect with a TlsError", async () => {
   const server = await rawServer(() => {});
   try {

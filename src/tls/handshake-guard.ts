@@ -53,6 +53,7 @@ export function guardHandshakes(server: tls.Server, options: HandshakeGuardOptio
       if (!guard.stopped) options.onError(clientRefused(socket.authorizationError));
       return;
     }
+    socket.allowHalfOpen = true; // as plain connections: a last reply still goes out after the peer's FIN
     options.onSecure(socket);
   });
 
