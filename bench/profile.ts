@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/profile.js server|server-tls|client tcpkit|raw SIZE CONNS [MS]`:
+ * `node dist/bench/profile.js server|server-tls|churn|client tcpkit|raw SIZE CONNS [MS]`:
  * runs one benchmark cell with the code under test under `--cpu-prof` and
  * prints where its CPU time went (self time by function, and totals for
  * tcpkit's own files, node internals, GC and idle). For finding overhead,
@@ -24,7 +24,7 @@ interface Profile {
 }
 
 /** Self time per function and per kind of code, in percent of the profile. */
-export function summarizeProfile(profile: Profile, top = 30): string {
+export function summarizeProfile(profile: Profile, top = Number(process.env["PROFILE_TOP"] ?? 30)): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<number, number>();
   let total = 0;
@@ -54,6 +54,22 @@ export function summarizeProfile(profile: Profile, top = 30): string {
   const pct = (time: number): string => `${((time / total) * 100).toFixed(1).padStart(5)} %`;
   const lines = ["by kind:"];
   for (const [kind, time] of [...byKind].sort((a, b) => b[1] - a[1])) lines.push(`  ${pct(time)}  ${kind}`);
+  // Inclusive time of tcpkit's own functions: a sample counts for every one on its stack.
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const inclusive = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)!.callFrame;
+      const file = frame.url.replace(/^file:\/\/.*\/dist\//, "");
+      if (!file.startsWith("src/")) continue;
+      seen.add(`${frame.functionName || "(anonymous)"} ${file}:${frame.lineNumber + 1}`);
+    }
+    for (const key of seen) inclusive.set(key, (inclusive.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  lines.push("tcpkit functions by inclusive time:");
+  for (const [key, time] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`  ${pct(time)}  ${key}`);
   lines.push(`top ${top} functions by self time:`);
   for (const [key, time] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(time)}  ${key}`);
   return lines.join("\n");
@@ -73,7 +89,13 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "tcpkit-prof-"));
   const profFlags = ["--cpu-prof", `--cpu-prof-dir=${dir}`];
   try {
-    if (side === "server" || side === "server-tls") {
+    if (side === "churn") {
+      const server = nodeChild(0, "echo-server.js", [variant, "tcp"], profFlags);
+      const { port } = await server.next<{ port: number }>();
+      const result = await new Generators(false).churn({ port, conns, size, durationMs, warmupMs: 500, tls: false });
+      await server.stop();
+      process.stdout.write(`${variant} server churn, ${conns} at once: ${Math.round(result.msgs_per_s)} conns/s\n`);
+    } else if (side === "server" || side === "server-tls") {
       const tls = side === "server-tls";
       const certDir = join(cacheDir, "cert");
       if (tls && !ensureCertificate(certDir)) throw new Error("openssl is needed for a certificate");
