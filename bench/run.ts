@@ -4,7 +4,7 @@
  *
  * Options: `--quick` (one short run per cell, for development),
  * `--runs N`, `--duration MS`, `--warmup MS`,
- * `--only echo,tls,client,idle,churn`, `--sizes 64,16384`, `--conns 1,50,500`,
+ * `--only echo,tls,client,idle,churn`, `--sizes 64,16384`, `--conns 1,50,500`, `--idle 10000`,
  * `--node-loadgen` (skip the C tools),
  * `--write-results` (replace the generated part of bench/RESULTS.md).
  */
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     sizes: { type: "string" },
     conns: { type: "string" },
+    idle: { type: "string" },
     "node-loadgen": { type: "boolean", default: false },
     "write-results": { type: "boolean", default: false },
   },
@@ -47,7 +48,7 @@ const settings: SuiteSettings = {
   warmupMs: Number(values.warmup ?? (quick ? 300 : 1000)),
   sizes: numbers(values.sizes) ?? [64, 16 * 1024],
   conns: numbers(values.conns) ?? [1, 50, 500],
-  idleConnections: quick ? 1000 : 10_000,
+  idleConnections: Number(values.idle ?? (quick ? 1000 : 10_000)),
   churnConns: [1, 50],
   generators,
   certDir,
@@ -64,7 +65,7 @@ const machine = {
   loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))),
   pinned: canPin ? "server/code under test on core 0, load on core 1 (taskset)" : "not pinned (taskset unavailable)",
   generator: generators.kind === "c" ? "C loadgen (shared peers) + C churn" : "raw node:net fallback",
-  openFilesLimit: "soft limit inherited; the idle suite needs about 10,100 descriptors per process",
+  openFilesLimit: "each node child raises its soft limit to the hard limit (ulimit -n); the idle suite needs about 10,100 descriptors per process",
   mode: quick ? "quick" : "full",
   runs: settings.runs,
   durationMs: settings.durationMs,

@@ -4,7 +4,7 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Generators, GeneratorResult, LoadOptions } from "./generators.js";
-import { nodeChild, type JsonChild } from "./proc.js";
+import { hardFileLimit, nodeChild, type JsonChild } from "./proc.js";
 import type { Cell, Run, Target, Variant } from "./report.js";
 
 export interface SuiteSettings {
@@ -179,7 +179,12 @@ async function waitForConnections(server: JsonChild, count: number): Promise<Ser
 
 /** 4: memory per idle connection, a fresh server per run. */
 export async function idleSuite(settings: SuiteSettings, proto: "tcp" | "tls"): Promise<Cell[]> {
-  const count = settings.idleConnections;
+  // Server and opener each hold one descriptor per connection, plus a few of their own.
+  const limit = hardFileLimit();
+  const count = limit === undefined ? settings.idleConnections : Math.min(settings.idleConnections, limit - 256);
+  if (count < settings.idleConnections) {
+    settings.log(`idle suite: the open-file hard limit (${limit}) allows ${count} connections, not ${settings.idleConnections}`);
+  }
   const cell: Cell = {
     suite: `Idle connections (${proto.toUpperCase()}): memory per connection`,
     name: `${count.toLocaleString("en-US")} idle conns`,
