@@ -216,6 +216,8 @@ export class StreamReader {
     if (index === -1) return;
     this.#pending.splice(index, 1);
     this.#settle(read, undefined, error);
+    // The reads behind it may be servable from what is buffered already.
+    if (index === 0) this.#serve();
     this.#updateFlow();
   }
 
