@@ -43,6 +43,9 @@ export class ServiceConnection implements CallerHost {
   #lingerTimer: NodeJS.Timeout | undefined;
   readonly #finished: Promise<void>;
   #resolveFinished!: () => void;
+  /** Resolves when the socket has closed (before `onClose`, which may wait for a handler). */
+  readonly #socketClosedPromise: Promise<void>;
+  #resolveSocketClosed!: () => void;
 
   constructor(socket: Socket, id: string, service: Service, settings: ConnectionSettings) {
     this.socket = socket;
@@ -51,6 +54,7 @@ export class ServiceConnection implements CallerHost {
     this.#listenerService = service;
     this.caller = new Caller(id, this);
     this.#finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+    this.#socketClosedPromise = new Promise((resolve) => (this.#resolveSocketClosed = resolve));
   }
 
   /** Resolves after `onClose` has run. */
@@ -99,9 +103,13 @@ export class ServiceConnection implements CallerHost {
     return this.#finished;
   }
 
+  /**
+   * `Caller.close()`: resolves when the socket is closed, not after `onClose`,
+   * which waits for the handler in flight (that may be the one awaiting this).
+   */
   closeGracefully(): Promise<void> {
     if (!this.#socketClosed) this.#closeOurSide();
-    return this.#finished;
+    return this.#socketClosedPromise;
   }
 
   readonly #onConnected = (result: OnConnectResult): void => {
@@ -246,6 +254,7 @@ export class ServiceConnection implements CallerHost {
 
   readonly #onSocketClose = (): void => {
     this.#socketClosed = true;
+    this.#resolveSocketClosed();
     this.#awaitingDrain = false;
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     this.socket.removeListener("drain", this.#onDrain);
