@@ -136,6 +136,8 @@ export class ServiceConnection implements CallerHost {
     if (onError !== undefined) guarded(this.caller.id, () => onError.call(this.#listenerService, wrapped));
     else publish(channels.error, () => ({ id: this.caller.id, error: wrapped }));
     this.socket.destroy();
+    // The socket may have closed while `onConnect` ran; its close then waited for this.
+    if (this.#socketClosed) this.#runOnClose();
   }
 
   readonly #onData = (chunk: Buffer): void => {
