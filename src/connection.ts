@@ -123,6 +123,8 @@ export class ServiceConnection implements CallerHost {
       this.#runOnClose();
       return;
     }
+    // caller.close() inside onConnect: #closeOurSide already discards what arrives.
+    if (this.#closingOurSide) return;
     this.socket.on("data", service?.onBytes === undefined ? discard : this.#onData);
     if (this.#stopping) this.#closeOurSide();
     else this.socket.resume();
@@ -218,7 +220,7 @@ export class ServiceConnection implements CallerHost {
   /** The peer's FIN with no handler in flight: `onEnd` (once, if any), then our FIN. */
   #afterPeerEnd(): void {
     const service = this.#service;
-    if (this.#endHandled || this.#stopping || this.#socketClosed || typeof service?.onEnd !== "function") {
+    if (this.#endHandled || this.#stopping || this.#closingOurSide || this.#socketClosed || typeof service?.onEnd !== "function") {
       this.#closeOurSide();
       return;
     }
