@@ -248,7 +248,11 @@ export class ServiceConnection implements CallerHost {
   }
 
   readonly #onIdle = (): void => {
-    if (this.#handlerInFlight) return;
+    if (this.#handlerInFlight) {
+      // The socket's time-out fires once and re-arms only on traffic: arm it again.
+      this.socket.setTimeout(this.#settings.idleTimeoutMs, this.#onIdle);
+      return;
+    }
     this.socket.destroy();
   };
 
