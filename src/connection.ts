@@ -1,7 +1,7 @@
 /**
  * Drives one accepted connection through its service: `onConnect`, then
  * `onBytes` in order and one at a time (the socket is paused while a handler's
- * promise is pending or a write-back waits for `drain`), `onError`, and
+ * promise is pending or a write-back waits to be flushed), `onError`, and
  * `onClose` exactly once.
  *
  * @module
@@ -9,7 +9,7 @@
 import type { Socket } from "node:net";
 import { Caller, type CallerHost } from "./caller.js";
 import { channels, publish } from "./diagnostics.js";
-import { Messages, TcpError, withCause } from "./errors.js";
+import { TcpError, withCause } from "./errors.js";
 import { guarded, isThenable } from "./guard.js";
 import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
 
@@ -182,20 +182,25 @@ export class ServiceConnection implements CallerHost {
   #handleResult(result: Exclude<OnBytesResult, void | undefined | null>): void {
     if (typeof result === "string" || result instanceof Uint8Array) {
       if (this.socket.destroyed || this.#closingOurSide) return;
-      if (!this.socket.write(result, this.#onWriteBack)) {
+      // Through the caller's writer: in order with caller.writeBytes, and under the listener's writeTimeout.
+      const written = this.caller.writeBytes(result);
+      if (this.socket.writableNeedDrain) {
         this.#awaitingDrain = true;
         this.socket.pause();
-        this.socket.once("drain", this.#onDrain);
+        written.then(this.#onDrain, (error: unknown) => {
+          this.#onWriteBackError(error);
+          this.#onDrain();
+        });
+      } else {
+        written.catch(this.#onWriteBackError);
       }
     } else if (result instanceof Error) {
       this.#reportError(result);
     }
   }
 
-  readonly #onWriteBack = (error: Error | null | undefined): void => {
-    if (error && !this.#socketClosed) {
-      this.#reportError(new TcpError(withCause(Messages.writeFailed, error), { code: "ERR_WRITE", cause: error }));
-    }
+  readonly #onWriteBackError = (error: unknown): void => {
+    if (!this.#socketClosed) this.#reportError(error);
   };
 
   readonly #onDrain = (): void => {
@@ -265,7 +270,6 @@ export class ServiceConnection implements CallerHost {
     this.#resolveSocketClosed();
     this.#awaitingDrain = false;
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
-    this.socket.removeListener("drain", this.#onDrain);
     this.caller._closeWriter();
     // While `onConnect` or `onBytes` runs, `onClose` waits for it.
     if (this.#service !== undefined && !this.#handlerInFlight) this.#runOnClose();
