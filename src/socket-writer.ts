@@ -86,7 +86,9 @@ export class SocketWriter {
   #onWritten(pending: PendingWrite, error: Error | null | undefined): void {
     this.#completed++;
     this.#pending.delete(pending);
-    if (error) {
+    // Node calls back without an error for a write still in flight when the socket was
+    // destroyed (a peer's reset, say): its bytes did not all reach the kernel.
+    if (error || this.#socket.destroyed) {
       const closed = this.#closedError ?? (this.#socket.destroyed ? alreadyClosed() : undefined);
       this.#settle(pending, closed ?? new TcpError(withCause(Messages.writeFailed, error), { code: "ERR_WRITE", cause: error }));
     } else {
