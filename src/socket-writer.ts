@@ -38,6 +38,7 @@ export class SocketWriter {
   readonly #pending = new Set<PendingWrite>();
   #timer: NodeJS.Timeout | undefined;
   #queuedAtArm = 0;
+  #unsentAtArm: number | undefined;
   #completedAtArm = 0;
   #completed = 0;
   #closedError: TcpError | undefined;
@@ -107,6 +108,7 @@ export class SocketWriter {
   #armTimer(): void {
     if (this.#timer !== undefined || this.#options.writeTimeoutMs <= 0) return;
     this.#queuedAtArm = this.#socket.writableLength;
+    this.#unsentAtArm = unsentInFlight(this.#socket);
     this.#completedAtArm = this.#completed;
     this.#timer = setTimeout(this.#onTimer, this.#options.writeTimeoutMs);
   }
@@ -120,8 +122,11 @@ export class SocketWriter {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     if (this.#pending.size === 0) return;
+    const unsent = unsentInFlight(this.#socket);
     const progressed =
-      this.#completed !== this.#completedAtArm || this.#socket.writableLength < this.#queuedAtArm;
+      this.#completed !== this.#completedAtArm ||
+      this.#socket.writableLength < this.#queuedAtArm ||
+      (unsent !== undefined && this.#unsentAtArm !== undefined && unsent < this.#unsentAtArm);
     if (progressed) {
       this.#armTimer();
       return;
@@ -130,4 +135,17 @@ export class SocketWriter {
     this.close(new WriteTimeoutError());
     this.#socket.destroy();
   };
+}
+
+/**
+ * The bytes of the write in flight that the kernel has not taken yet, when
+ * the socket's handle tells (libuv's write queue size; Node's own socket
+ * time-out reads the same field to see write progress). `writableLength`
+ * alone moves only when a whole write completes, so one large write to a
+ * slow but steady reader would look stalled. Only one write is in flight at a
+ * time, so between completions this only shrinks.
+ */
+function unsentInFlight(socket: Socket): number | undefined {
+  const size = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle?.writeQueueSize;
+  return typeof size === "number" ? size : undefined;
 }
