@@ -34,3 +34,6 @@ console.log(`[client] received: ${Buffer.from(reply).toString("utf8")}`);
 await client.close();
 await listener.gracefulStop();
 console.log("[demo] done");
+
+// The TLS sample, with a certificate it makes itself.
+await import("./tls-demo.js");

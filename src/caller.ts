@@ -5,6 +5,7 @@
  */
 import type { Socket } from "node:net";
 import { SocketWriter, type ByteData } from "./socket-writer.js";
+import { tlsInfoOf, type TlsInfo } from "./tls/tls-info.js";
 
 /** What the caller needs from the connection that owns it. */
 export interface CallerHost {
@@ -36,6 +37,8 @@ export class Caller {
   /** The local IP address the peer connected to. */
   readonly localHost: string;
   readonly localPort: number;
+  /** What the TLS handshake settled (protocol, cipher, ALPN, client certificate); `undefined` for plain TCP. */
+  readonly tls: TlsInfo | undefined;
   readonly #host: CallerHost;
   #writer: SocketWriter | undefined;
 
@@ -47,6 +50,7 @@ export class Caller {
     this.remotePort = socket.remotePort ?? 0;
     this.localHost = socket.localAddress ?? "";
     this.localPort = socket.localPort ?? 0;
+    this.tls = tlsInfoOf(socket);
   }
 
   /**

@@ -10,6 +10,10 @@ import { ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } f
 import { SocketWriter, toBuffer, type ByteData } from "./socket-writer.js";
 import { StreamReader, type ReadRequest } from "./stream-reader.js";
 import { connectSocket, secondsToMs } from "./transport.js";
+import { prepareClientTls } from "./tls/secure-config.js";
+import type { ClientSecureSocket } from "./tls/secure-socket.js";
+import { connectionError } from "./tls/tls-errors.js";
+import { tlsInfoOf, type TlsInfo } from "./tls/tls-info.js";
 
 /** Configuration of {@link Client.connect}. Times are in seconds; 0 means no limit. */
 export interface ClientConfiguration {
@@ -25,6 +29,8 @@ export interface ClientConfiguration {
   noDelay?: boolean;
   /** TCP keep-alive: `false`, or the idle seconds before the first probe. @default false */
   keepAlive?: false | number;
+  /** TLS (and mutual TLS) settings; without them the connection is plain TCP. */
+  secureSocket?: ClientSecureSocket;
   /** Aborts the connection attempt. */
   signal?: AbortSignal;
   /** Bytes buffered before the socket stops reading while no read is waiting. @default 1 MiB */
@@ -66,11 +72,14 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
   readonly #writer: SocketWriter;
   readonly #readTimeoutMs: number;
   readonly #closed: Promise<void>;
+  readonly #tls: TlsInfo | undefined;
   #closing = false;
 
   /**
-   * Connects to `host:port`. Rejects with a `ConnectError`
-   * (`Unable to connect with remote host: <cause>`) when it cannot.
+   * Connects to `host:port` (and completes the TLS handshake when
+   * `secureSocket` is set). Rejects with a `ConnectError`
+   * (`Unable to connect with remote host: <cause>`) when it cannot, and with
+   * a `TlsError` for TLS settings that do not load or a failed handshake.
    */
   static async connect(host: string, port: number, config: ClientConfiguration = {}): Promise<Client> {
     let readTimeoutMs: number;
@@ -87,9 +96,11 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     } catch (error) {
       throw new TcpError(withCause(Messages.connect, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
     }
+    const tls = await prepareClientTls(config.secureSocket, host, port);
     const socket = await connectSocket({
       host,
       port,
+      tls,
       localHost: config.localHost,
       connectTimeoutMs,
       noDelay: config.noDelay ?? true,
@@ -107,6 +118,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   private constructor(socket: Socket, config: ClientConfiguration, readTimeoutMs: number, writeTimeoutMs: number) {
     this.#socket = socket;
+    this.#tls = tlsInfoOf(socket);
     this.#readTimeoutMs = readTimeoutMs;
     this.#reader = new StreamReader({
       highWaterMark: config.highWaterMark ?? MiB,
@@ -120,7 +132,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     socket.on("data", (chunk: Buffer) => this.#reader.push(chunk));
     socket.on("end", () => this.#reader.end(new ConnectionClosedError()));
     socket.on("error", (error) => {
-      this.#reader.fail(new TcpError(withCause("Connection error", error), { code: "ERR_SOCKET", cause: error }));
+      this.#reader.fail(connectionError(error));
     });
     this.#closed = new Promise((resolve) => {
       socket.once("close", () => {
@@ -149,6 +161,11 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** The local port of the connection. */
   get localPort(): number {
     return this.#socket.localPort ?? 0;
+  }
+
+  /** What the TLS handshake settled (protocol, cipher, ALPN, server certificate); `undefined` for plain TCP. */
+  get tls(): TlsInfo | undefined {
+    return this.#tls;
   }
 
   /**

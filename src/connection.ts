@@ -12,6 +12,7 @@ import { channels, publish } from "./diagnostics.js";
 import { TcpError, withCause } from "./errors.js";
 import { guarded, isThenable } from "./guard.js";
 import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
+import { connectionError } from "./tls/tls-errors.js";
 
 /** Per-connection settings from the listener; times in ms, 0 = none. */
 export interface ConnectionSettings {
@@ -262,7 +263,7 @@ export class ServiceConnection implements CallerHost {
   };
 
   readonly #onSocketError = (error: Error): void => {
-    this.#reportError(new TcpError(withCause("Connection error", error), { code: "ERR_SOCKET", cause: error }));
+    this.#reportError(connectionError(error));
   };
 
   readonly #onSocketClose = (): void => {

@@ -23,3 +23,15 @@ export {
 } from "./errors.js";
 export type { TcpErrorCode, TcpErrorOptions } from "./errors.js";
 export { channels as diagnosticsChannels } from "./diagnostics.js";
+export { TlsMessages } from "./tls/messages.js";
+export type {
+  CertKey,
+  ClientSecureSocket,
+  KeyStore,
+  ListenerSecureSocket,
+  MutualSsl,
+  TlsProtocolConfig,
+  TlsVersion,
+  TrustStore,
+} from "./tls/secure-socket.js";
+export type { PeerCertificateInfo, TlsInfo } from "./tls/tls-info.js";

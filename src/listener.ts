@@ -8,14 +8,19 @@ import type { AddressInfo, Server, Socket } from "node:net";
 import { ServiceConnection, type ConnectionSettings } from "./connection.js";
 import { channels, publish } from "./diagnostics.js";
 import { guarded } from "./guard.js";
-import { ListenerError, Messages, TcpError, withCause } from "./errors.js";
+import { ListenerError, Messages, TcpError, TlsError, withCause } from "./errors.js";
 import type { Service } from "./service.js";
+import { abortHandshakes } from "./tls/handshake-guard.js";
+import { prepareListenerTls } from "./tls/secure-config.js";
+import type { ListenerSecureSocket } from "./tls/secure-socket.js";
 import { createListeningServer, isValidPort, secondsToMs } from "./transport.js";
 
 /** Configuration of a {@link Listener}. Times are in seconds; 0 means no limit. */
 export interface ListenerConfiguration {
   /** The local interface to bind (host name or IP); all interfaces when absent. */
   localHost?: string;
+  /** TLS (and mutual TLS) settings; checked and loaded by `start()`. */
+  secureSocket?: ListenerSecureSocket;
   /** Connections served at once; one more is closed on arrival. @default unlimited */
   maxConnections?: number;
   /** Close a connection after this long without a byte either way. @default 0 */
@@ -89,7 +94,8 @@ export class Listener {
   /**
    * Binds and starts accepting. Rejects with a `ListenerError`
    * (`Error initializing the server: <cause>`) for a bad port, host or
-   * setting, or a port in use.
+   * setting, or a port in use, and with a `TlsError` for TLS settings that
+   * are missing or do not load.
    */
   async start(): Promise<void> {
     if (this.#server !== undefined || this.#starting) throw new ListenerError("The listener is already started");
@@ -113,16 +119,19 @@ export class Listener {
     }
     this.#starting = true;
     try {
+      const tls = await prepareListenerTls(this.#config.secureSocket);
       const server = await createListeningServer({
         port: this.#port,
         localHost: this.#config.localHost,
         noDelay: this.#config.noDelay ?? true,
         onConnection: this.#onConnection,
+        tls,
+        onTlsError: (error) => this.#reportListenerError(error),
       });
       server.on("error", (error) => this.#reportListenerError(error));
       this.#server = server;
     } catch (error) {
-      throw fail(error);
+      throw error instanceof TlsError ? error : fail(error);
     } finally {
       this.#starting = false;
     }
@@ -146,6 +155,7 @@ export class Listener {
     const server = this.#server;
     if (server === undefined) throw new ListenerError(Messages.listenerNotStarted);
     this.#server = undefined;
+    abortHandshakes(server);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await Promise.all([...this.#connections].map(each));
     await closed;

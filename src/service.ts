@@ -46,7 +46,11 @@ export interface Service {
   /**
    * Listener-level problems that belong to no connection service: an accept
    * error, a failed `onConnect`, a refused connection over `maxConnections`,
-   * a failed TLS handshake.
+   * a failed TLS handshake. A failed handshake (a `TlsError` whose message
+   * starts with `TLS handshake failed: `: a refused or missing client
+   * certificate, no shared version or cipher, a plain-TCP peer, a time-out)
+   * never reaches `onConnect`; without `onError` it goes to the
+   * `tcpkit:error` diagnostics channel.
    */
   onError?(error: TcpError): void | Promise<void>;
 }

@@ -1,13 +1,18 @@
 /**
  * The one place that creates sockets: it turns a validated configuration into
- * a connected client socket or a listening server, so everything above it
- * deals only in connected `net.Socket`s.
+ * a connected client socket or a listening server, plain or TLS (a TLS socket
+ * is handed on only after its handshake), so everything above it deals only
+ * in connected `net.Socket`s.
  *
  * @module
  */
 import { lookup } from "node:dns/promises";
 import net from "node:net";
-import { ConnectError, Messages, TcpError, abortedError, withCause } from "./errors.js";
+import tls from "node:tls";
+import { ConnectError, Messages, TcpError, TlsError, abortedError, withCause } from "./errors.js";
+import { guardHandshakes } from "./tls/handshake-guard.js";
+import { HANDSHAKE_FAILED, handshakeFailed } from "./tls/tls-errors.js";
+import type { ClientTlsSettings, ListenerTlsSettings } from "./tls/secure-config.js";
 
 /** What {@link connectSocket} needs; times in milliseconds. */
 export interface SocketConnectOptions {
@@ -19,6 +24,8 @@ export interface SocketConnectOptions {
   /** Keep-alive initial delay in ms, or false. */
   keepAliveMs: number | false;
   signal?: AbortSignal | undefined;
+  /** TLS on: resolve only after the handshake. */
+  tls?: ClientTlsSettings | undefined;
 }
 
 /** Whether `port` is an integer in `min..65535`. */
@@ -67,7 +74,7 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
   const local = options.localHost === undefined ? undefined : await resolveLocalHost(options.localHost);
   if (signal?.aborted) throw abortedError(signal);
 
-  const socket = net.connect({
+  const socketOptions: net.NetConnectOpts = {
     host,
     port,
     noDelay: options.noDelay,
@@ -75,14 +82,21 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     keepAliveInitialDelay: options.keepAliveMs === false ? 0 : options.keepAliveMs,
     allowHalfOpen: false,
     ...(local === undefined ? {} : { localAddress: local.address, family: local.family }),
-  });
+  };
+  const secure = options.tls;
+  const socket = secure === undefined ? net.connect(socketOptions) : tls.connect({ ...socketOptions, ...secure.connectOptions });
+  if (secure !== undefined) secure.attach(socket as tls.TLSSocket);
   return new Promise<net.Socket>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
+    let handshakeTimer: NodeJS.Timeout | undefined;
+    let tcpConnected = false;
     const finish = (error: TcpError | undefined): void => {
       if (timer !== undefined) clearTimeout(timer);
+      if (handshakeTimer !== undefined) clearTimeout(handshakeTimer);
       signal?.removeEventListener("abort", onAbort);
       socket.removeListener("error", onError);
       socket.removeListener("connect", onConnect);
+      socket.removeListener("secureConnect", onReady);
       if (error === undefined) {
         resolve(socket);
       } else {
@@ -90,11 +104,27 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
         reject(error);
       }
     };
-    const onConnect = (): void => finish(undefined);
+    const onReady = (): void => finish(undefined);
+    const onConnect = (): void => {
+      tcpConnected = true;
+      if (secure === undefined) return onReady();
+      if (secure.handshakeTimeoutMs > 0) {
+        handshakeTimer = setTimeout(() => {
+          const seconds = secure.handshakeTimeoutMs / 1000;
+          finish(new TlsError(`${Messages.connect}: ${HANDSHAKE_FAILED}: timed out after ${seconds}s`));
+        }, secure.handshakeTimeoutMs);
+      }
+    };
+    // After TCP connect, a failure is the handshake's (refused version, cipher, certificate, name).
     const onError = (error: Error): void =>
-      finish(new ConnectError(withCause(Messages.connect, error), { cause: error }));
+      finish(
+        secure !== undefined && tcpConnected
+          ? handshakeFailed(error, `${Messages.connect}: `)
+          : new ConnectError(withCause(Messages.connect, error), { cause: error }),
+      );
     const onAbort = (): void => finish(abortedError(signal!));
     socket.once("connect", onConnect);
+    if (secure !== undefined) socket.once("secureConnect", onReady);
     socket.once("error", onError);
     signal?.addEventListener("abort", onAbort, { once: true });
     if (options.connectTimeoutMs > 0) {
@@ -111,6 +141,10 @@ export interface ServerOptions {
   localHost?: string | undefined;
   noDelay: boolean;
   onConnection: (socket: net.Socket) => void;
+  /** TLS on: `onConnection` gets only sockets that completed the handshake. */
+  tls?: ListenerTlsSettings | undefined;
+  /** Failed handshakes (TLS only). */
+  onTlsError?: ((error: TlsError) => void) | undefined;
 }
 
 /**
@@ -119,8 +153,19 @@ export interface ServerOptions {
  * open after the peer's FIN (so a last reply still goes out), and binds it.
  */
 export async function createListeningServer(options: ServerOptions): Promise<net.Server> {
-  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: options.noDelay });
-  server.on("connection", options.onConnection);
+  const socketOptions = { pauseOnConnect: true, allowHalfOpen: true, noDelay: options.noDelay };
+  let server: net.Server;
+  if (options.tls === undefined) {
+    server = net.createServer(socketOptions);
+    server.on("connection", options.onConnection);
+  } else {
+    // A half-open TLS socket never reports a peer that hangs up mid-handshake (it
+    // waits for the handshake time-out), so half-open is turned on only once secure.
+    const tlsServer = tls.createServer({ ...options.tls.serverOptions, ...socketOptions, allowHalfOpen: false });
+    const onTlsError = options.onTlsError ?? ((): void => {});
+    guardHandshakes(tlsServer, { ...options.tls, onSecure: options.onConnection, onError: onTlsError });
+    server = tlsServer;
+  }
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => {
       server.removeListener("listening", onListening);

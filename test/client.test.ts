@@ -3,16 +3,12 @@ import { once } from "node:events";
 import type net from "node:net";
 import { describe, it } from "node:test";
 import { Client, ConnectError, ConnectionClosedError, ReadTimeoutError, TcpError, WriteTimeoutError } from "../src/index.js";
+import { rejection } from "./helpers/assertions.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { destroyed, rawServer, readFully, readToEnd } from "./helpers/peers.js";
 
 checkLeaksAfterEachTest();
 
-async function rejection(promise: Promise<unknown>): Promise<TcpError> {
-  const error = await promise.then(() => assert.fail("expected a rejection"), (e: unknown) => e);
-  assert.ok(error instanceof TcpError, `not a TcpError: ${String(error)}`);
-  return error;
-}
 
 /** A raw echo server. */
 function echoServer(): ReturnType<typeof rawServer> {

@@ -11,16 +11,12 @@ import {
   type ConnectionService,
   type Service,
 } from "../src/index.js";
+import { rejection } from "./helpers/assertions.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { destroyed, rawClient, readFully, readToEnd } from "./helpers/peers.js";
 
 checkLeaksAfterEachTest();
 
-async function rejection(promise: Promise<unknown>): Promise<TcpError> {
-  const error = await promise.then(() => assert.fail("expected a rejection"), (e: unknown) => e);
-  assert.ok(error instanceof TcpError, `not a TcpError: ${String(error)}`);
-  return error;
-}
 
 /** A started listener on 127.0.0.1:0 serving `service`. */
 async function started(service: Service, config: ConstructorParameters<typeof Listener>[1] = {}): Promise<Listener> {

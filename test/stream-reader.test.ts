@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConnectionClosedError, TcpError } from "../src/errors.js";
 import { StreamReader } from "../src/stream-reader.js";
+import { rejection } from "./helpers/assertions.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 
 checkLeaksAfterEachTest();
@@ -13,11 +14,6 @@ function reader(flow: boolean[] = [], highWaterMark = 16): StreamReader {
   return new StreamReader({ highWaterMark, maxPendingReads: 4, onFlowChange: (f) => flow.push(f) });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TcpError> {
-  const error = await promise.then(() => assert.fail("expected a rejection"), (e: unknown) => e);
-  assert.ok(error instanceof TcpError, `not a TcpError: ${String(error)}`);
-  return error;
-}
 
 describe("StreamReader", () => {
   it("serves a waiting read when bytes arrive", async () => {

@@ -1,0 +1,86 @@
+/**
+ * `tcpkit echo`: an echo server on the Listener that logs each connection's
+ * arrival and departure.
+ *
+ * @module
+ */
+import { Listener, type Caller, type ListenerConfiguration } from "../index.js";
+import { ExitCode, formatAddress, parsePort, required, type CommandSpec } from "./args.js";
+import { whenAborted, type Command, type CommandIo } from "./command.js";
+import { listenerSecureSocket, listenerTlsOptions } from "./tls-flags.js";
+
+const spec = {
+  name: "echo",
+  summary: "run an echo server that logs each connection",
+  usage: "echo --port N [--host H] [--tls-cert FILE --tls-key FILE]",
+  description:
+    "An echo server: every byte a client sends comes back to it. Prints a line on stdout\n" +
+    "when a connection arrives and when it leaves. With --tls-cert and --tls-key it speaks\n" +
+    "TLS. Ctrl-C stops it gracefully.",
+  positionals: [],
+  options: {
+    port: { type: "string", short: "p", value: "N", description: "port to listen on (0 picks a free one)" },
+    host: { type: "string", value: "H", description: "interface to bind (default: all)" },
+    ...listenerTlsOptions,
+  },
+  examples: [
+    "tcpkit echo --port 7000",
+    "tcpkit echo --port 0 --host 127.0.0.1",
+    "tcpkit echo --port 7443 --tls-cert server.crt --tls-key server.key",
+  ],
+} as const satisfies CommandSpec;
+
+/** The `echo` command. */
+export const echoCommand: Command<typeof spec.options> = {
+  spec,
+  async run({ values }, io) {
+    const port = parsePort(required(values.port, "--port N"), "--port", 0);
+    const config: ListenerConfiguration = values.host === undefined ? {} : { localHost: values.host };
+    const secureSocket = listenerSecureSocket(values);
+    if (secureSocket !== undefined) config.secureSocket = secureSocket;
+    const listener = new Listener(port, config);
+    listener.attach(echoService(io));
+    await listener.start();
+    const address = formatAddress(values.host ?? "*", listener.localPort);
+    io.stdout.write(`echo server listening on ${address}${secureSocket === undefined ? "" : " (TLS)"}\n`);
+    await whenAborted(io.interrupt);
+    io.stdout.write("stopping\n");
+    await listener.gracefulStop();
+    return ExitCode.ok;
+  },
+};
+
+/** `, TLSv1.3 TLS_AES_256_GCM_SHA384` (and the client's certificate, if it sent one); nothing over TCP. */
+function tlsNote(caller: Caller): string {
+  const tls = caller.tls;
+  if (tls === undefined) return "";
+  const subject = tls.peerCertificate?.subject;
+  return `, ${tls.protocol} ${tls.cipher}${subject === undefined ? "" : `, client certificate ${subject}`}`;
+}
+
+function echoService(io: CommandIo): Parameters<Listener["attach"]>[0] {
+  return {
+    onConnect(caller) {
+      const peer = formatAddress(caller.remoteHost, caller.remotePort);
+      const startedAt = performance.now();
+      let echoed = 0;
+      io.stdout.write(`[${caller.id}] connected from ${peer}${tlsNote(caller)}\n`);
+      return {
+        onBytes(data) {
+          echoed += data.length;
+          return data;
+        },
+        onError(error) {
+          io.stdout.write(`[${caller.id}] error: ${error.message}\n`);
+        },
+        onClose() {
+          const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+          io.stdout.write(`[${caller.id}] ${peer} left after ${seconds} s, ${echoed} bytes echoed\n`);
+        },
+      };
+    },
+    onError(error) {
+      io.stdout.write(`error: ${error.message}\n`);
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * `tcpkit listen`: accept connections, print what arrives, send stdin to
+ * them, like `nc -l`.
+ *
+ * @module
+ */
+import { Listener, type Caller, type ListenerConfiguration, type Service } from "../index.js";
+import { ExitCode, formatAddress, parsePort, required, type CommandSpec } from "./args.js";
+import { whenAborted, writeTo, type Command, type CommandIo } from "./command.js";
+import { HexDump } from "./hex-dump.js";
+
+const spec = {
+  name: "listen",
+  summary: "accept connections: what arrives to stdout, stdin to the connections",
+  usage: "listen --port N [--host H] [--keep-open] [--hex] [--quiet]",
+  description:
+    "Waits for a connection, prints the bytes it sends on stdout and sends it what arrives on\n" +
+    "stdin. Without --keep-open it serves one connection and exits (code 0) when that one\n" +
+    "closes; with --keep-open it serves any number, and stdin goes to all of them.\n" +
+    "The end of stdin closes nothing: the command goes on printing. Status lines go to stderr.\n" +
+    "Ctrl-C stops it (exit code 0).",
+  positionals: [],
+  options: {
+    port: { type: "string", short: "p", value: "N", description: "port to listen on (0 picks a free one)" },
+    host: { type: "string", value: "H", description: "interface to bind (default: all)" },
+    "keep-open": { type: "boolean", short: "k", description: "accept more connections, and keep running" },
+    hex: { type: "boolean", short: "x", description: "show received bytes as a hex dump" },
+    quiet: { type: "boolean", short: "q", description: "on stderr, only the line saying where it listens" },
+  },
+  examples: ["tcpkit listen --port 7000 > received.bin", "tcpkit listen --port 7000 --keep-open --hex"],
+} as const satisfies CommandSpec;
+
+/** The `listen` command. */
+export const listenCommand: Command<typeof spec.options> = {
+  spec,
+  async run({ values }, io) {
+    const port = parsePort(required(values.port, "--port N"), "--port", 0);
+    const keepOpen = values["keep-open"] === true;
+    const status = (line: string): void => {
+      if (values.quiet !== true) io.stderr.write(`${line}\n`);
+    };
+    const config: ListenerConfiguration = keepOpen ? {} : { maxConnections: 1 };
+    if (values.host !== undefined) config.localHost = values.host;
+    const session = new ListenSession(io, status, keepOpen, values.hex === true);
+    const listener = new Listener(port, config);
+    listener.attach(session.service);
+    await listener.start();
+    io.stderr.write(`listening on ${formatAddress(values.host ?? "*", listener.localPort)}\n`);
+    await Promise.race([session.finished, whenAborted(io.interrupt)]);
+    await listener.immediateStop();
+    return ExitCode.ok; // Ctrl-C is the usual way to stop a server: no failure
+  },
+};
+
+/** The connections of one `listen` run and the stdin they share. */
+class ListenSession {
+  readonly #io: CommandIo;
+  readonly #status: (line: string) => void;
+  readonly #keepOpen: boolean;
+  readonly #hex: boolean;
+  readonly #callers = new Set<Caller>();
+  #served = 0;
+  #stdinStarted = false;
+  readonly finished: Promise<void>;
+  #finish!: () => void;
+
+  constructor(io: CommandIo, status: (line: string) => void, keepOpen: boolean, hex: boolean) {
+    this.#io = io;
+    this.#status = status;
+    this.#keepOpen = keepOpen;
+    this.#hex = hex;
+    this.finished = new Promise((resolve) => (this.#finish = resolve));
+  }
+
+  readonly service: Service = {
+    onConnect: (caller) => {
+      const peer = formatAddress(caller.remoteHost, caller.remotePort);
+      // Without --keep-open a second peer that slips in before the first left is turned away.
+      if (!this.#keepOpen && this.#served > 0) return new Error(`refused ${peer}: already served a connection`);
+      this.#served++;
+      this.#callers.add(caller);
+      this.#status(`connection from ${peer}`);
+      this.#startStdin();
+      const dump = this.#hex ? new HexDump() : undefined;
+      return {
+        // Returning the write's promise pauses this socket while stdout is slow.
+        onBytes: (data) => writeTo(this.#io.stdout, dump === undefined ? data : dump.format(data)),
+        onError: (error) => this.#status(`${peer}: ${error.message}`),
+        onClose: () => {
+          this.#callers.delete(caller);
+          this.#status(`${peer} closed`);
+          if (!this.#keepOpen) this.#finish();
+        },
+      };
+    },
+    onError: (error) => this.#status(error.message),
+  };
+
+  /** Sends stdin to every open connection, from the first connection on. */
+  #startStdin(): void {
+    if (this.#stdinStarted) return;
+    this.#stdinStarted = true;
+    void (async () => {
+      for await (const chunk of this.#io.stdin) {
+        const sends = [...this.#callers].map((caller) => caller.writeBytes(chunk as Uint8Array).catch(() => {}));
+        await Promise.all(sends);
+      }
+    })().catch((error: unknown) => this.#status(`stdin: ${String(error)}`));
+  }
+}

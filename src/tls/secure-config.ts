@@ -1,0 +1,262 @@
+/**
+ * Turns `ClientSecureSocket` / `ListenerSecureSocket` into Node TLS options:
+ * first the checks with Ballerina's exact messages, then loading the files,
+ * so that every configuration problem surfaces at `Client.connect` or
+ * `Listener.start` as a `TlsError`.
+ *
+ * @module
+ */
+import net from "node:net";
+import tls from "node:tls";
+import { TlsError, withCause } from "../errors.js";
+import { secondsToMs } from "../transport.js";
+import { toOpenSslCipherList } from "./cipher-names.js";
+import { isKeyStore, loadIdentity, loadTrust } from "./material.js";
+import { TlsMessages } from "./messages.js";
+import type { CertKey, ClientSecureSocket, KeyStore, ListenerSecureSocket, TrustStore } from "./secure-socket.js";
+import { clientSessions } from "./session-cache.js";
+import { captureTlsInfo, peerCertificateOf, type PeerCertificateInfo } from "./tls-info.js";
+
+/** What the client side of the transport needs; times in ms. */
+export interface ClientTlsSettings {
+  /** Passed to `tls.connect` besides the address and socket options. */
+  readonly connectOptions: tls.ConnectionOptions;
+  /** From TCP connect to a completed handshake; 0 = no limit. */
+  readonly handshakeTimeoutMs: number;
+  /** Follows a socket made with `connectOptions`: keeps the sessions the server sends for the next connect. */
+  readonly attach: (socket: tls.TLSSocket) => void;
+}
+
+/** What the listener side of the transport needs. */
+export interface ListenerTlsSettings {
+  /** Passed to `tls.createServer` besides the socket options. */
+  readonly serverOptions: tls.TlsOptions;
+  /** `verifyClient: "OPTIONAL"`: a client that sent a certificate that is not trusted is refused. */
+  readonly refuseUntrustedClients: boolean;
+  /** From accept to a completed handshake; 0 = no limit. */
+  readonly handshakeTimeoutMs: number;
+}
+
+/** The longest a TLS session may live (RFC 8446 caps ticket lifetimes at 7 days). */
+const MAX_SESSION_SECONDS = 7 * 24 * 3600;
+/** The largest delay a Node timer takes: "no limit" for the handshake. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const DEFAULT_HANDSHAKE_SECONDS = 10;
+const DEFAULT_SESSION_SECONDS = 300;
+
+const VERSIONS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
+type NodeTlsVersion = (typeof VERSIONS)[number];
+
+/**
+ * Checks and loads a client's TLS settings. `undefined` when TLS is off
+ * (no `secureSocket`, or `enable: false`).
+ */
+export async function prepareClientTls(
+  secure: ClientSecureSocket | undefined,
+  host: string,
+  port: number,
+): Promise<ClientTlsSettings | undefined> {
+  if (secure === undefined || secure === null || secure.enable === false) return undefined;
+  checkTrust(secure.cert);
+  if (secure.key !== undefined) checkIdentity(secure.key);
+  const common = commonSettings(secure);
+  const serverName = secure.serverName;
+  if (serverName !== undefined && (typeof serverName !== "string" || serverName.length === 0)) {
+    throw contextError("serverName must be a non-empty string");
+  }
+  const sessionMs = sessionSeconds(secure.sessionTimeout) * 1000;
+  const secureContext = await createContext(async () => ({
+    ...common.contextOptions,
+    ...(secure.cert === undefined ? {} : { ca: await loadTrust(secure.cert) }),
+    ...(secure.key === undefined ? {} : await loadIdentity(secure.key)),
+  }));
+
+  // The name the certificate must carry; SNI never carries an IP address.
+  const identity = serverName ?? host;
+  const checkServerIdentity =
+    secure.verifyHostName === false
+      ? (): undefined => undefined
+      : (_host: string, cert: tls.PeerCertificate): Error | undefined => tls.checkServerIdentity(identity, cert);
+  const sessionKey = JSON.stringify([
+    host, port, identity, secure.verifyHostName !== false, trustId(secure.cert), identityId(secure.key),
+    common.contextOptions.minVersion, common.contextOptions.maxVersion, common.contextOptions.ciphers, common.alpn,
+  ]);
+  const cached = clientSessions.get(sessionKey);
+  return {
+    connectOptions: {
+      secureContext,
+      rejectUnauthorized: true,
+      checkServerIdentity,
+      ...(net.isIP(identity) === 0 ? { servername: identity } : {}),
+      ...(common.alpn === undefined ? {} : { ALPNProtocols: common.alpn }),
+      ...(cached === undefined ? {} : { session: cached.session }),
+    },
+    handshakeTimeoutMs: common.handshakeTimeoutMs,
+    attach(socket) {
+      let peer: PeerCertificateInfo | undefined;
+      socket.once("secureConnect", () => {
+        const resumedPeer = socket.isSessionReused() ? cached?.peerCertificate : undefined;
+        peer = captureTlsInfo(socket, resumedPeer).peerCertificate;
+      });
+      socket.on("session", (session: Buffer) => {
+        peer ??= peerCertificateOf(socket); // TLS 1.2 sends its session before secureConnect
+        clientSessions.set(sessionKey, { session, peerCertificate: peer }, sessionMs);
+      });
+    },
+  };
+}
+
+/** Checks and loads a listener's TLS settings; `undefined` without `secureSocket`. */
+export async function prepareListenerTls(secure: ListenerSecureSocket | undefined): Promise<ListenerTlsSettings | undefined> {
+  if (secure === undefined || secure === null) return undefined;
+  checkIdentity(secure.key);
+  const mutual = secure.mutualSsl;
+  if (mutual !== undefined) checkTrust(mutual.cert);
+  const verifyClient = mutual?.verifyClient ?? "REQUIRE";
+  if (verifyClient !== "REQUIRE" && verifyClient !== "OPTIONAL") {
+    throw contextError(`mutualSsl.verifyClient must be "REQUIRE" or "OPTIONAL", got ${String(verifyClient)}`);
+  }
+  const common = commonSettings(secure);
+  const serverOptions: tls.TlsOptions = {
+    ...common.contextOptions,
+    ...(await loadOrFail(async () => ({
+      ...(mutual?.cert === undefined ? {} : { ca: await loadTrust(mutual.cert) }),
+      ...(await loadIdentity(secure.key)),
+    }))),
+    sessionTimeout: sessionSeconds(secure.sessionTimeout),
+    // Node's handshake timer runs from accept to the end of the handshake;
+    // it only reports, and the transport closes the socket.
+    handshakeTimeout: common.handshakeTimeoutMs > 0 ? common.handshakeTimeoutMs : MAX_TIMER_MS,
+    requestCert: mutual !== undefined,
+    rejectUnauthorized: mutual !== undefined && verifyClient === "REQUIRE",
+    ...(common.alpn === undefined ? {} : { ALPNProtocols: common.alpn }),
+  };
+  await createContext(() => Promise.resolve(serverOptions));
+  return {
+    serverOptions,
+    refuseUntrustedClients: mutual !== undefined && verifyClient === "OPTIONAL",
+    handshakeTimeoutMs: common.handshakeTimeoutMs,
+  };
+}
+
+function contextError(cause: unknown): TlsError {
+  return new TlsError(withCause(TlsMessages.sslContext, cause), cause instanceof Error ? { cause } : {});
+}
+
+function isEmpty(value: unknown): boolean {
+  return typeof value !== "string" || value.length === 0;
+}
+
+/** A trust setting: absent (system CAs), a PEM path, or a `TrustStore`. */
+function checkTrust(cert: string | TrustStore | undefined): void {
+  if (cert === undefined) return;
+  if (typeof cert !== "object" || cert === null) {
+    if (isEmpty(cert)) throw new TlsError(TlsMessages.certFile);
+    return;
+  }
+  if (isEmpty(cert.path)) throw new TlsError(TlsMessages.trustStorePath);
+  if (isEmpty(cert.password)) throw new TlsError(TlsMessages.trustStorePassword);
+}
+
+/** An identity setting: a `KeyStore` or a `CertKey`. */
+function checkIdentity(key: CertKey | KeyStore | undefined): void {
+  if (key !== undefined && key !== null && isKeyStore(key)) {
+    if (isEmpty(key.path)) throw new TlsError(TlsMessages.keyStorePath);
+    if (isEmpty(key.password)) throw new TlsError(TlsMessages.keyStorePassword);
+    return;
+  }
+  if (isEmpty(key?.certFile)) throw new TlsError(TlsMessages.certFile);
+  if (isEmpty(key?.keyFile)) throw new TlsError(TlsMessages.keyFile);
+}
+
+interface CommonSettings {
+  readonly contextOptions: { minVersion: NodeTlsVersion; maxVersion: NodeTlsVersion; ciphers?: string };
+  readonly alpn: string[] | undefined;
+  readonly handshakeTimeoutMs: number;
+}
+
+/** The settings both sides share: versions, ciphers, ALPN, handshake time-out. */
+function commonSettings(secure: ClientSecureSocket | ListenerSecureSocket): CommonSettings {
+  try {
+    let { min, max } = versionRange(secure.protocol);
+    let ciphers: string | undefined;
+    if (secure.ciphers !== undefined && secure.ciphers.length > 0) {
+      const list = toOpenSslCipherList(secure.ciphers);
+      ciphers = list.ciphers;
+      // Node keeps its default TLS 1.3 suites when none is listed: turn the version off instead.
+      if (!list.tls13) max = Math.min(max, VERSIONS.indexOf("TLSv1.2"));
+      if (!list.tls12) min = Math.max(min, VERSIONS.indexOf("TLSv1.3"));
+      if (min > max) throw new Error("none of the ciphers can be used with the allowed protocol versions");
+    }
+    return {
+      contextOptions: { minVersion: VERSIONS[min]!, maxVersion: VERSIONS[max]!, ...(ciphers === undefined ? {} : { ciphers }) },
+      alpn: alpnList(secure.alpnProtocols),
+      handshakeTimeoutMs: secondsToMs(secure.handshakeTimeout, DEFAULT_HANDSHAKE_SECONDS, "handshakeTimeout"),
+    };
+  } catch (error) {
+    throw contextError(error);
+  }
+}
+
+/** OpenSSL takes a version range: from the lowest listed to the highest (indexes into VERSIONS). */
+function versionRange(protocol: ClientSecureSocket["protocol"]): { min: number; max: number } {
+  const defaults = { min: VERSIONS.indexOf("TLSv1.2"), max: VERSIONS.indexOf("TLSv1.3") };
+  if (protocol === undefined) return defaults;
+  if (protocol.name !== undefined && protocol.name !== "TLS" && protocol.name !== "SSL") {
+    throw new Error(`protocol.name must be "TLS" or "SSL", got ${String(protocol.name)}`);
+  }
+  const listed = (protocol.versions ?? []).map((version) => {
+    const index = VERSIONS.indexOf((version === "TLSv1.0" ? "TLSv1" : version) as NodeTlsVersion);
+    if (index < 0) throw new Error(`Unsupported TLS protocol version: ${String(version)}`);
+    return index;
+  });
+  return listed.length === 0 ? defaults : { min: Math.min(...listed), max: Math.max(...listed) };
+}
+
+function alpnList(protocols: readonly string[] | undefined): string[] | undefined {
+  if (protocols === undefined || protocols.length === 0) return undefined;
+  for (const name of protocols) {
+    if (isEmpty(name) || Buffer.byteLength(name) > 255) {
+      throw new Error(`alpnProtocols must be non-empty names of at most 255 bytes, got ${JSON.stringify(name)}`);
+    }
+  }
+  return [...protocols];
+}
+
+/** Session lifetime in whole seconds, as OpenSSL takes it; 0 means the longest TLS allows. */
+function sessionSeconds(seconds: number | undefined): number {
+  let ms: number;
+  try {
+    ms = secondsToMs(seconds, DEFAULT_SESSION_SECONDS, "sessionTimeout");
+  } catch (error) {
+    throw contextError(error);
+  }
+  return ms === 0 ? MAX_SESSION_SECONDS : Math.min(Math.ceil(ms / 1000), MAX_SESSION_SECONDS);
+}
+
+async function loadOrFail<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    throw contextError(error);
+  }
+}
+
+/** Loads the material and builds the context, so OpenSSL's own checks (key matches certificate, ...) run now. */
+async function createContext(options: () => Promise<tls.SecureContextOptions>): Promise<tls.SecureContext> {
+  const loaded = await loadOrFail(options);
+  try {
+    return tls.createSecureContext(loaded);
+  } catch (error) {
+    throw contextError(error);
+  }
+}
+
+function trustId(cert: string | TrustStore | undefined): string | undefined {
+  return typeof cert === "object" && cert !== null ? `p12:${cert.path}` : cert;
+}
+
+function identityId(key: CertKey | KeyStore | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  return isKeyStore(key) ? `p12:${key.path}` : `${key.certFile}\n${key.keyFile}`;
+}
