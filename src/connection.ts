@@ -1,7 +1,7 @@
 /**
  * Drives one accepted connection through its service: `onConnect`, then
  * `onBytes` in order and one at a time (the socket is paused while a handler's
- * promise is pending or a write-back waits for `drain`), `onError`, and
+ * promise is pending or a write-back waits to be flushed), `onError`, and
  * `onClose` exactly once.
  *
  * @module
@@ -9,10 +9,10 @@
 import type { Socket } from "node:net";
 import { Caller, type CallerHost } from "./caller.js";
 import { channels, publish } from "./diagnostics.js";
-import { Messages, TcpError, withCause } from "./errors.js";
+import { TcpError, withCause } from "./errors.js";
 import { guarded, isThenable } from "./guard.js";
 import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
-import { writesCompleteAtOnce } from "./socket-writer.js";
+import { WRITTEN } from "./socket-writer.js";
 import { connectionError } from "./tls/tls-errors.js";
 
 /** Per-connection settings from the listener; times in ms, 0 = none. */
@@ -40,20 +40,11 @@ function destroySocket(socket: Socket): void {
 const CONNECTION = Symbol("tcpkit.connection");
 type DrivenSocket = Socket & { [CONNECTION]?: ServiceConnection };
 
-/**
- * Written behind a write-back the kernel did not take at once: its callback
- * reports that write's failure. A write-back made with a callback of its own
- * would cost a tick and an allocation every time.
- */
-const EMPTY = Buffer.alloc(0);
-
 export class ServiceConnection implements CallerHost {
   readonly socket: Socket;
   readonly caller: Caller;
   readonly writeTimeoutMs: number;
   readonly #settings: ConnectionSettings;
-  /** Plain TCP: write-backs go without a callback (see {@link EMPTY}). */
-  readonly #writeBackWithoutCallback: boolean;
   readonly #listenerService: Service;
   /** undefined while `onConnect` runs; null when it returned no service. */
   #service: ConnectionService | null | undefined;
@@ -67,18 +58,24 @@ export class ServiceConnection implements CallerHost {
   #socketClosed = false;
   #onCloseStarted = false;
   #lingerTimer: NodeJS.Timeout | undefined;
-  #onWriteBack: ((error: Error | null | undefined) => void) | undefined;
-  /** Made only when somebody waits for it: most connections finish unobserved. */
+  /*
+   * The two promises below are made only when somebody waits for them (a stop,
+   * a caller.close()): most connections end unobserved, and a promise with its
+   * resolver per connection showed in churn profiles.
+   */
+  /** Resolves after `onClose` has run. */
   #finished: Promise<void> | undefined;
   #resolveFinished: (() => void) | undefined;
   #isFinished = false;
+  /** Resolves when the socket has closed (before `onClose`, which may wait for a handler). */
+  #socketClosedPromise: Promise<void> | undefined;
+  #resolveSocketClosed: (() => void) | undefined;
 
   constructor(socket: Socket, id: string, service: Service, settings: ConnectionSettings) {
     this.socket = socket;
     this.writeTimeoutMs = settings.writeTimeoutMs;
     this.#settings = settings;
     this.#listenerService = service;
-    this.#writeBackWithoutCallback = writesCompleteAtOnce(socket);
     this.caller = new Caller(id, this);
   }
 
@@ -113,10 +110,6 @@ export class ServiceConnection implements CallerHost {
 
   static #onData(this: Socket, chunk: Buffer): void {
     ServiceConnection.#of(this).#handleData(chunk);
-  }
-
-  static #onDrain(this: Socket): void {
-    ServiceConnection.#of(this).#drained();
   }
 
   static #onPeerEnd(this: Socket): void {
@@ -180,9 +173,16 @@ export class ServiceConnection implements CallerHost {
     return this.finished;
   }
 
+  /**
+   * `Caller.close()`: resolves when the socket is closed, not after `onClose`,
+   * which waits for the handler in flight (that may be the one awaiting this).
+   */
   closeGracefully(): Promise<void> {
     if (!this.#socketClosed) this.#closeOurSide();
-    return this.finished;
+    this.#socketClosedPromise ??= this.#socketClosed
+      ? Promise.resolve()
+      : new Promise((resolve) => (this.#resolveSocketClosed = resolve));
+    return this.#socketClosedPromise;
   }
 
   #onConnected(result: OnConnectResult): void {
@@ -196,6 +196,8 @@ export class ServiceConnection implements CallerHost {
       this.#runOnClose();
       return;
     }
+    // caller.close() inside onConnect: #closeOurSide already discards what arrives.
+    if (this.#closingOurSide) return;
     this.socket.on("data", service?.onBytes === undefined ? discard : ServiceConnection.#onData);
     if (this.#stopping) this.#closeOurSide();
     else this.socket.resume();
@@ -209,6 +211,8 @@ export class ServiceConnection implements CallerHost {
     if (onError !== undefined) guarded(this.caller.id, () => onError.call(this.#listenerService, wrapped));
     else publish(channels.error, () => ({ id: this.caller.id, error: wrapped }));
     this.socket.destroy();
+    // The socket may have closed while `onConnect` ran; its close then waited for this.
+    if (this.#socketClosed) this.#runOnClose();
   }
 
   #handleData(chunk: Buffer): void {
@@ -265,33 +269,30 @@ export class ServiceConnection implements CallerHost {
 
   #handleResult(result: Exclude<OnBytesResult, void | undefined | null>): void {
     if (typeof result === "string" || result instanceof Uint8Array) {
-      const socket = this.socket;
-      if (socket.destroyed || this.#closingOurSide) return;
-      let belowHighWaterMark: boolean;
-      if (this.#writeBackWithoutCallback) {
-        belowHighWaterMark = socket.write(result);
-        if (socket.writableLength !== 0 || socket.errored != null) socket.write(EMPTY, this.#writeBackCallback());
-      } else {
-        belowHighWaterMark = socket.write(result, this.#writeBackCallback());
-      }
-      if (!belowHighWaterMark) {
+      if (this.socket.destroyed || this.#closingOurSide) return;
+      // Through the caller's writer: in order with caller.writeBytes, and under the listener's writeTimeout.
+      const written = this.caller.writeBytes(result);
+      if (this.socket.writableNeedDrain) {
         this.#awaitingDrain = true;
-        socket.pause();
-        socket.once("drain", ServiceConnection.#onDrain);
+        this.socket.pause();
+        written.then(
+          () => this.#drained(),
+          (error: unknown) => {
+            this.#onWriteBackError(error);
+            this.#drained();
+          },
+        );
+      } else if (written !== WRITTEN) {
+        // A write the kernel took at once cannot fail later: no handler (and no promise) for it.
+        written.catch((error: unknown) => this.#onWriteBackError(error));
       }
     } else if (result instanceof Error) {
       this.#reportError(result);
     }
   }
 
-  /** One callback per connection, made when first needed (TLS, or a write the kernel did not take at once). */
-  #writeBackCallback(): (error: Error | null | undefined) => void {
-    this.#onWriteBack ??= (error) => {
-      if (error && !this.#socketClosed) {
-        this.#reportError(new TcpError(withCause(Messages.writeFailed, error), { code: "ERR_WRITE", cause: error }));
-      }
-    };
-    return this.#onWriteBack;
+  #onWriteBackError(error: unknown): void {
+    if (!this.#socketClosed) this.#reportError(error);
   }
 
   #drained(): void {
@@ -316,7 +317,7 @@ export class ServiceConnection implements CallerHost {
   /** The peer's FIN with no handler in flight: `onEnd` (once, if any), then our FIN. */
   #afterPeerEnd(): void {
     const service = this.#service;
-    if (this.#endHandled || this.#stopping || this.#socketClosed || typeof service?.onEnd !== "function") {
+    if (this.#endHandled || this.#stopping || this.#closingOurSide || this.#socketClosed || typeof service?.onEnd !== "function") {
       this.#closeOurSide();
       return;
     }
@@ -350,15 +351,19 @@ export class ServiceConnection implements CallerHost {
   }
 
   #idle(): void {
-    if (this.#handlerInFlight) return;
+    if (this.#handlerInFlight) {
+      // The socket's time-out fires once and re-arms only on traffic: arm it again.
+      this.socket.setTimeout(this.#settings.idleTimeoutMs, ServiceConnection.#onIdle);
+      return;
+    }
     this.socket.destroy();
   }
 
   #socketClose(): void {
     this.#socketClosed = true;
+    this.#resolveSocketClosed?.();
     this.#awaitingDrain = false;
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
-    this.socket.removeListener("drain", ServiceConnection.#onDrain);
     this.caller._closeWriter();
     // While `onConnect` or `onBytes` runs, `onClose` waits for it.
     if (this.#service !== undefined && !this.#handlerInFlight) this.#runOnClose();
@@ -389,9 +394,12 @@ export class ServiceConnection implements CallerHost {
       this.#finish();
       return;
     }
-    result.then(() => this.#finish(), (error: unknown) => {
-      publish(channels.error, () => ({ id: this.caller.id, error }));
-      this.#finish();
-    });
+    result.then(
+      () => this.#finish(),
+      (error: unknown) => {
+        publish(channels.error, () => ({ id: this.caller.id, error }));
+        this.#finish();
+      },
+    );
   }
 }

@@ -25,7 +25,7 @@ export interface ListenerConfiguration {
   maxConnections?: number;
   /** Close a connection after this long without a byte either way. @default 0 */
   idleTimeout?: number;
-  /** Time-out of `Caller.writeBytes`. @default 300 */
+  /** Time-out of `Caller.writeBytes` and of the write-back of what `onBytes` returns. @default 300 */
   writeTimeout?: number;
   /** Disable Nagle's algorithm on accepted sockets. @default true */
   noDelay?: boolean;

@@ -35,8 +35,11 @@ export function writesCompleteAtOnce(socket: Socket): boolean {
   return (socket as { encrypted?: boolean }).encrypted !== true;
 }
 
-/** Returned for every write the kernel took at once: no promise to build or settle later. */
-const RESOLVED: Promise<void> = Promise.resolve();
+/**
+ * Returned for every write the kernel took at once: no promise to build or
+ * settle later. Callers may compare with it: such a write cannot fail later.
+ */
+export const WRITTEN: Promise<void> = Promise.resolve();
 
 /**
  * Written behind a write made without a callback when the kernel did not take
@@ -61,6 +64,7 @@ export class SocketWriter {
   readonly #tryWithoutCallback: boolean;
   #timer: NodeJS.Timeout | undefined;
   #queuedAtArm = 0;
+  #unsentAtArm: number | undefined;
   #completedAtArm = 0;
   #completed = 0;
   #closedError: TcpError | undefined;
@@ -96,7 +100,7 @@ export class SocketWriter {
       // a tick and an allocation per write). Handed to the kernel at once (nothing left
       // buffered, no error): resolved now, call order holds, no timer is needed.
       socket.write(buffer);
-      if (socket.writableLength === 0 && socket.errored == null) return RESOLVED;
+      if (socket.writableLength === 0 && socket.errored == null) return WRITTEN;
       return this.#track(EMPTY);
     }
     return this.#track(buffer);
@@ -131,7 +135,9 @@ export class SocketWriter {
   #onWritten(pending: PendingWrite, error: Error | null | undefined): void {
     this.#completed++;
     this.#pending.delete(pending);
-    if (error) {
+    // Node calls back without an error for a write still in flight when the socket was
+    // destroyed (a peer's reset, say): its bytes did not all reach the kernel.
+    if (error || this.#socket.destroyed) {
       const closed = this.#closedError ?? (this.#socket.destroyed ? alreadyClosed() : undefined);
       this.#settle(pending, closed ?? new TcpError(withCause(Messages.writeFailed, error), { code: "ERR_WRITE", cause: error }));
     } else {
@@ -150,6 +156,7 @@ export class SocketWriter {
   #armTimer(): void {
     if (this.#timer !== undefined || this.#options.writeTimeoutMs <= 0) return;
     this.#queuedAtArm = this.#socket.writableLength;
+    this.#unsentAtArm = unsentInFlight(this.#socket);
     this.#completedAtArm = this.#completed;
     this.#timer = setTimeout(this.#onTimer, this.#options.writeTimeoutMs);
   }
@@ -163,8 +170,11 @@ export class SocketWriter {
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     if (this.#pending.size === 0) return;
+    const unsent = unsentInFlight(this.#socket);
     const progressed =
-      this.#completed !== this.#completedAtArm || this.#socket.writableLength < this.#queuedAtArm;
+      this.#completed !== this.#completedAtArm ||
+      this.#socket.writableLength < this.#queuedAtArm ||
+      (unsent !== undefined && this.#unsentAtArm !== undefined && unsent < this.#unsentAtArm);
     if (progressed) {
       this.#armTimer();
       return;
@@ -173,4 +183,17 @@ export class SocketWriter {
     this.close(new WriteTimeoutError());
     this.#socket.destroy();
   };
+}
+
+/**
+ * The bytes of the write in flight that the kernel has not taken yet, when
+ * the socket's handle tells (libuv's write queue size; Node's own socket
+ * time-out reads the same field to see write progress). `writableLength`
+ * alone moves only when a whole write completes, so one large write to a
+ * slow but steady reader would look stalled. Only one write is in flight at a
+ * time, so between completions this only shrinks.
+ */
+function unsentInFlight(socket: Socket): number | undefined {
+  const size = (socket as unknown as { _handle?: { writeQueueSize?: unknown } | null })._handle?.writeQueueSize;
+  return typeof size === "number" ? size : undefined;
 }

@@ -266,7 +266,8 @@ export class StreamReader {
     let next: PendingRead | undefined;
     let nextDelayMs = 0;
     for (const read of [...this.#pending]) {
-      if (read.deadline === 0) continue;
+      // Skip reads without a deadline, and those served meanwhile (dropping a head read serves those behind).
+      if (read.deadline === 0 || !this.#pending.includes(read)) continue;
       let delayMs: number;
       // The read the timer was armed for is due by the timer's own clock; others by ours.
       if (read !== owner && read.deadline > now) {
@@ -294,6 +295,8 @@ export class StreamReader {
     if (index === -1) return;
     this.#pending.splice(index, 1);
     this.#settle(read, undefined, error);
+    // The reads behind it may be servable from what is buffered already.
+    if (index === 0) this.#serve();
     this.#releaseTimer();
     this.#updateFlow();
   }
