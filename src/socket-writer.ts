@@ -62,7 +62,15 @@ export class SocketWriter {
   /** One entry per `socket.write` made with a callback that has not run, in call order (callbacks run in that order). */
   readonly #inFlight: PendingWrite[] = [];
   readonly #tryWithoutCallback: boolean;
+  /**
+   * The progress timer. It is not cleared when the last pending write completes
+   * (that cost a timer per write on TLS, where every write completes later):
+   * it is unref'd, and lapses when it fires with nothing pending. A write made
+   * while it is still armed from earlier writes gets at least a full period:
+   * those writes' completions count as progress when it fires, and it re-arms.
+   */
   #timer: NodeJS.Timeout | undefined;
+  #timerRefed = false;
   #queuedAtArm = 0;
   #unsentAtArm: number | undefined;
   #completedAtArm = 0;
@@ -143,7 +151,10 @@ export class SocketWriter {
     } else {
       this.#settle(pending, undefined);
     }
-    if (this.#pending.size === 0) this.#clearTimer();
+    if (this.#pending.size === 0 && this.#timerRefed) {
+      this.#timer!.unref();
+      this.#timerRefed = false;
+    }
   }
 
   #settle(pending: PendingWrite, error: TcpError | undefined): void {
@@ -154,21 +165,31 @@ export class SocketWriter {
   }
 
   #armTimer(): void {
-    if (this.#timer !== undefined || this.#options.writeTimeoutMs <= 0) return;
+    if (this.#options.writeTimeoutMs <= 0) return;
+    if (this.#timer !== undefined) {
+      if (!this.#timerRefed) {
+        this.#timer.ref();
+        this.#timerRefed = true;
+      }
+      return;
+    }
     this.#queuedAtArm = this.#socket.writableLength;
     this.#unsentAtArm = unsentInFlight(this.#socket);
     this.#completedAtArm = this.#completed;
     this.#timer = setTimeout(this.#onTimer, this.#options.writeTimeoutMs);
+    this.#timerRefed = true;
   }
 
   #clearTimer(): void {
     if (this.#timer === undefined) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#timerRefed = false;
   }
 
   readonly #onTimer = (): void => {
     this.#timer = undefined;
+    this.#timerRefed = false;
     if (this.#pending.size === 0) return;
     const unsent = unsentInFlight(this.#socket);
     const progressed =
