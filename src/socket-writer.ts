@@ -76,6 +76,11 @@ export class SocketWriter {
     });
   }
 
+  /** Why writes are refused now (a write time-out, a close), if they are. */
+  get closedError(): TcpError | undefined {
+    return this.#closedError;
+  }
+
   /** Rejects every pending and later write with `error` (the socket is going away). */
   close(error: TcpError = alreadyClosed()): void {
     this.#closedError ??= error;
