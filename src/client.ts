@@ -136,7 +136,8 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     });
     this.#closed = new Promise((resolve) => {
       socket.once("close", () => {
-        this.#reader.end(new ConnectionClosedError());
+        // A write time-out destroyed the socket: later reads say so rather than blame the peer.
+        this.#reader.end(this.#writer.closedError ?? new ConnectionClosedError());
         this.#writer.close(this.#closing ? alreadyClosed() : new ConnectionClosedError());
         resolve();
       });
@@ -204,7 +205,12 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * bytes stay readable.
    */
   readUntil(delimiter: ByteData, options: ReadUntilOptions = {}): Promise<Uint8Array> {
-    const bytes = toBuffer(delimiter);
+    let bytes: Buffer;
+    try {
+      bytes = toBuffer(delimiter);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const maxLength = options.maxLength ?? MiB;
     if (bytes.length === 0 || !Number.isSafeInteger(maxLength) || maxLength < bytes.length) {
       return Promise.reject(

@@ -193,7 +193,12 @@ export class ServiceConnection implements CallerHost {
     const service = result !== null && typeof result === "object" ? result : null;
     this.#service = service;
     if (this.#socketClosed) {
-      this.#runOnClose();
+      // immediateStop did not wait for this onConnect: the service still hears of the close once.
+      if (this.#onCloseStarted) {
+        if (service?.onClose !== undefined) guarded(this.caller.id, () => service.onClose!(this.caller));
+      } else {
+        this.#runOnClose();
+      }
       return;
     }
     // caller.close() inside onConnect: #closeOurSide already discards what arrives.

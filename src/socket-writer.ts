@@ -133,6 +133,11 @@ export class SocketWriter {
     });
   }
 
+  /** Why writes are refused now (a write time-out, a close), if they are. */
+  get closedError(): TcpError | undefined {
+    return this.#closed ? this.#whyClosed() : undefined;
+  }
+
   /** Rejects every pending and later write with `error` (default: already closed); the socket is going away. */
   close(error?: TcpError): void {
     if (!this.#closed) {

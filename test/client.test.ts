@@ -143,6 +143,8 @@ describe("Client", () => {
     const server = await rawServer((socket) => socket.write("0123456789"));
     const client = await Client.connect("127.0.0.1", server.port, { timeout: 5 });
     await client.readExactly(1);
+    const badDelimiter = rejection(client.readUntil(42 as unknown as string));
+    assert.equal((await badDelimiter).code, "ERR_INVALID_ARGUMENT");
     const error = await rejection(client.readUntil("\n", { maxLength: 9 }));
     assert.equal(error.code, "ERR_MAX_LENGTH");
     assert.equal(Buffer.from(await client.readExactly(9)).toString(), "123456789");
@@ -213,6 +215,7 @@ describe("Client", () => {
     assert.ok(written < 200 * 1024 * 1024, `wrote ${written} bytes into a peer that never reads`);
     assert.ok(process.memoryUsage().rss - rssBefore < 128 * 1024 * 1024, "memory grew without bound");
     assert.equal((await rejection(client.writeBytes("x"))).code, "ERR_WRITE_TIMEOUT");
+    assert.equal((await rejection(client.readBytes())).code, "ERR_WRITE_TIMEOUT", "reads tell why the connection ended");
     await client.close();
     await server.close();
   });

@@ -454,6 +454,26 @@ describe("Listener", () => {
     await Promise.all(ends);
   });
 
+  it("immediateStop does not wait for a pending onConnect, and the service it returns still gets onClose once", async () => {
+    const connecting = signal();
+    const release = signal();
+    let closes = 0;
+    const listener = await started({
+      async onConnect() {
+        connecting.resolve();
+        await release.promise;
+        return { onClose: () => void closes++ };
+      },
+    });
+    const socket = await rawClient(listener.localPort);
+    await connecting.promise;
+    await listener.immediateStop();
+    release.resolve();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(closes, 1);
+    await destroyed(socket);
+  });
+
   it("closes an extra connection over maxConnections at once", async () => {
     const refused = signal<TcpError>();
     const listener = await started({ ...echo, onError: (e) => refused.resolve(e) }, { maxConnections: 1 });
