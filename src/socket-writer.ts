@@ -170,7 +170,8 @@ export class SocketWriter {
   #track(buffer: Buffer, pending: PendingWrite): void {
     this.#unsettled++;
     this.#inFlight.push(pending);
-    this.#socket.write(buffer, this.#onWriteCallback);
+    this.#writeCallback ??= (error) => this.#onWriteCallback(error);
+    this.#socket.write(buffer, this.#writeCallback);
     this.#armTimer();
   }
 
@@ -190,11 +191,16 @@ export class SocketWriter {
     for (const pending of this.#inFlight) this.#settle(pending, this.#whyClosed());
   }
 
-  /** The one callback of every `socket.write`; write callbacks run in call order. */
-  readonly #onWriteCallback = (error: Error | null | undefined): void => {
+  /**
+   * The one callback of every tracked `socket.write`, made on the first (a
+   * listener has a writer per connection, and most never need one).
+   */
+  #writeCallback: ((error: Error | null | undefined) => void) | undefined;
+
+  #onWriteCallback(error: Error | null | undefined): void {
     const pending = this.#inFlight.shift();
     if (pending !== undefined) this.#onWritten(pending, error);
-  };
+  }
 
   #onWritten(pending: PendingWrite, error: Error | null | undefined): void {
     this.#completed++;
@@ -238,7 +244,7 @@ export class SocketWriter {
     this.#queuedAtArm = this.#socket.writableLength;
     this.#unsentAtArm = unsentInFlight(this.#socket);
     this.#completedAtArm = this.#completed;
-    this.#timer = setTimeout(this.#onTimer, this.#options.writeTimeoutMs);
+    this.#timer = setTimeout(SocketWriter.#fire, this.#options.writeTimeoutMs, this);
     this.#timerRefed = true;
   }
 
@@ -249,7 +255,12 @@ export class SocketWriter {
     this.#timerRefed = false;
   }
 
-  readonly #onTimer = (): void => {
+  /** The timer's callback, shared by all writers (no closure per writer). */
+  static #fire(writer: SocketWriter): void {
+    writer.#onTimer();
+  }
+
+  #onTimer(): void {
     this.#timer = undefined;
     this.#timerRefed = false;
     if (this.#unsettled === 0) return;
@@ -265,7 +276,7 @@ export class SocketWriter {
     // An unknown prefix of the data is on the wire: the stream cannot be reused.
     this.close(new WriteTimeoutError());
     this.#socket.destroy();
-  };
+  }
 }
 
 /**
