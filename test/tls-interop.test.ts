@@ -4,22 +4,16 @@
  * `openssl s_server`. Each process is bounded in time and awaited.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Client, TlsError, type ListenerSecureSocket } from "../src/index.js";
 import { startEcho, type EchoListener } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { createPki, type Pki } from "./helpers/pki.js";
+import { pkiForThisFile } from "./helpers/pki.js";
 import { startPeer, type Peer } from "./helpers/processes.js";
 
 checkLeaksAfterEachTest();
 
-let pki: Pki;
-before(async () => {
-  pki = await createPki();
-});
-after(async () => {
-  await pki.remove();
-});
+const pki = pkiForThisFile();
 
 const serverKey = (): { certFile: string; keyFile: string } => ({ certFile: pki.serverCert, keyFile: pki.serverKey });
 

@@ -5,21 +5,15 @@
  * listener-level `onError` hears of it.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Client, TcpError, TlsError, type ClientSecureSocket, type ListenerSecureSocket } from "../src/index.js";
 import { startEcho, type EchoListener } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { createPki, type Pki } from "./helpers/pki.js";
+import { pkiForThisFile } from "./helpers/pki.js";
 
 checkLeaksAfterEachTest();
 
-let pki: Pki;
-before(async () => {
-  pki = await createPki();
-});
-after(async () => {
-  await pki.remove();
-});
+const pki = pkiForThisFile();
 
 function listenerSocket(verifyClient: "REQUIRE" | "OPTIONAL", pkcs12 = false): ListenerSecureSocket {
   return {
