@@ -7,19 +7,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Client, Listener, UdpError, type Datagram, type Service } from "../src/udp/index.js";
+import { deferred } from "./helpers/deferred.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { freeUdpPort, rawUdpPeer } from "./helpers/udp-peers.js";
 
 checkLeaksAfterEachTest();
 
 const text = (data: Uint8Array): string => Buffer.from(data).toString("utf8");
-
-/** A promise and the function that resolves it. */
-function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** Starts `service` on a fresh listener on 127.0.0.1:0 and gives a client bound to 127.0.0.1. */
 async function serve(service: Service, config: ConstructorParameters<typeof Listener>[1] = { localHost: "127.0.0.1" }) {
