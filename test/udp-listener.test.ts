@@ -30,6 +30,20 @@ async function serve(service: Service, config: ConstructorParameters<typeof List
   return { listener, client, send, close };
 }
 
+/** A started echo listener that records each sender's address, in order. */
+async function senderRecordingEcho(config?: ConstructorParameters<typeof Listener>[1]): Promise<{ listener: Listener; senders: string[] }> {
+  const listener = new Listener(0, config);
+  const senders: string[] = [];
+  listener.attach({
+    onBytes(data, caller) {
+      senders.push(caller.remoteHost);
+      return data;
+    },
+  });
+  await listener.start();
+  return { listener, senders };
+}
+
 describe("udp Listener", () => {
   it("onBytes gets each datagram's payload in order (Ballerina testListenerRead)", async () => {
     const seen: string[] = [];
@@ -354,15 +368,7 @@ describe("udp Listener", () => {
   });
 
   it("IPv6: a listener on ::1 echoes and sees the sender as ::1", async () => {
-    const listener = new Listener(0, { localHost: "::1" });
-    const senders: string[] = [];
-    listener.attach({
-      onBytes(data, caller) {
-        senders.push(caller.remoteHost);
-        return data;
-      },
-    });
-    await listener.start();
+    const { listener, senders } = await senderRecordingEcho({ localHost: "::1" });
     const client = await Client.create({ localHost: "::1", timeout: 5 });
     try {
       await client.sendDatagram({ remoteHost: "::1", remotePort: listener.localPort, data: "v6 echo" });
@@ -375,15 +381,7 @@ describe("udp Listener", () => {
   });
 
   it("without localHost a listener serves IPv4 and IPv6 senders", async () => {
-    const listener = new Listener(0);
-    const senders: string[] = [];
-    listener.attach({
-      onBytes(data, caller) {
-        senders.push(caller.remoteHost);
-        return data;
-      },
-    });
-    await listener.start();
+    const { listener, senders } = await senderRecordingEcho();
     const v4 = await Client.create({ localHost: "127.0.0.1", timeout: 5 });
     const v6 = await Client.create({ localHost: "::1", timeout: 5 });
     try {
