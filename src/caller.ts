@@ -4,7 +4,7 @@
  * @module
  */
 import type { Socket } from "node:net";
-import { SocketWriter, type ByteData } from "./socket-writer.js";
+import { SocketWriter, type ByteData, type WriteSink } from "./socket-writer.js";
 import { tlsInfoOf, type TlsInfo } from "./tls/tls-info.js";
 
 /** What the caller needs from the connection that owns it. */
@@ -61,11 +61,24 @@ export class Caller {
    * `onBytes`. After the connection closed: `Socket connection already closed.`.
    */
   writeBytes(data: ByteData): Promise<void> {
+    return this.#writerNow().write(data);
+  }
+
+  /**
+   * @internal A write-back from `onBytes`, through the same writer (so in order
+   * with `writeBytes`, under the same time-out) but without a promise: `true`
+   * when the kernel took it at once, else `sink` hears how it ended.
+   */
+  _writeBack(data: ByteData, sink: WriteSink): boolean {
+    return this.#writerNow().writeFor(data, sink);
+  }
+
+  #writerNow(): SocketWriter {
     this.#writer ??= new SocketWriter(this.#host.socket, {
       writeTimeoutMs: this.#host.writeTimeoutMs,
       maxQueuedBytes: MAX_QUEUED_WRITE_BYTES,
     });
-    return this.#writer.write(data);
+    return this.#writer;
   }
 
   /** Flushes what was written, closes the connection and resolves when it is closed. */

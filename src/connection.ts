@@ -12,7 +12,7 @@ import { channels, publish } from "./diagnostics.js";
 import { TcpError, withCause } from "./errors.js";
 import { guarded, isThenable } from "./guard.js";
 import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
-import { WRITTEN } from "./socket-writer.js";
+import type { WriteSink } from "./socket-writer.js";
 import { connectionError } from "./tls/tls-errors.js";
 
 /** Per-connection settings from the listener; times in ms, 0 = none. */
@@ -40,7 +40,7 @@ function destroySocket(socket: Socket): void {
 const CONNECTION = Symbol("tcpkit.connection");
 type DrivenSocket = Socket & { [CONNECTION]?: ServiceConnection };
 
-export class ServiceConnection implements CallerHost {
+export class ServiceConnection implements CallerHost, WriteSink {
   readonly socket: Socket;
   readonly caller: Caller;
   readonly writeTimeoutMs: number;
@@ -58,6 +58,8 @@ export class ServiceConnection implements CallerHost {
   #socketClosed = false;
   #onCloseStarted = false;
   #lingerTimer: NodeJS.Timeout | undefined;
+  /** Write-backs handed to the writer and not settled yet. */
+  #writeBacksPending = 0;
   /*
    * The two promises below are made only when somebody waits for them (a stop,
    * a caller.close()): most connections end unobserved, and a promise with its
@@ -275,29 +277,26 @@ export class ServiceConnection implements CallerHost {
   #handleResult(result: Exclude<OnBytesResult, void | undefined | null>): void {
     if (typeof result === "string" || result instanceof Uint8Array) {
       if (this.socket.destroyed || this.#closingOurSide) return;
-      // Through the caller's writer: in order with caller.writeBytes, and under the listener's writeTimeout.
-      const written = this.caller.writeBytes(result);
+      // Through the caller's writer: in order with caller.writeBytes, and under the listener's
+      // writeTimeout. Without a promise: this connection hears how it ended (writeSettled).
+      if (this.caller._writeBack(result, this)) return; // the kernel took it at once
+      this.#writeBacksPending++;
       if (this.socket.writableNeedDrain) {
         this.#awaitingDrain = true;
         this.socket.pause();
-        written.then(
-          () => this.#drained(),
-          (error: unknown) => {
-            this.#onWriteBackError(error);
-            this.#drained();
-          },
-        );
-      } else if (written !== WRITTEN) {
-        // A write the kernel took at once cannot fail later: no handler (and no promise) for it.
-        written.catch((error: unknown) => this.#onWriteBackError(error));
       }
     } else if (result instanceof Error) {
       this.#reportError(result);
     }
   }
 
-  #onWriteBackError(error: unknown): void {
-    if (!this.#socketClosed) this.#reportError(error);
+  /**
+   * @internal How a write-back ended ({@link WriteSink}). Write-backs settle in
+   * order, so the last one settling ends a wait for the socket to drain.
+   */
+  writeSettled(error: TcpError | undefined): void {
+    if (error !== undefined && !this.#socketClosed) this.#reportError(error);
+    if (--this.#writeBacksPending === 0 && this.#awaitingDrain) this.#drained();
   }
 
   #drained(): void {

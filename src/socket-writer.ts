@@ -19,11 +19,24 @@ export function toBuffer(data: ByteData): Buffer {
   throw new TcpError("data must be a Uint8Array or a string", { code: "ERR_INVALID_ARGUMENT" });
 }
 
+/**
+ * Hears how a write made with {@link SocketWriter.writeFor} ended: one object
+ * for all its writes, so a write costs no promise and no closure.
+ */
+export interface WriteSink {
+  /** The write is done (`error` undefined), or failed. */
+  writeSettled(error: TcpError | undefined): void;
+}
+
 interface PendingWrite {
   resolve(): void;
   reject(error: TcpError): void;
+  /** Set for {@link SocketWriter.writeFor}; then `resolve` and `reject` are not used. */
+  sink: WriteSink | undefined;
   settled: boolean;
 }
+
+function ignore(): void {}
 
 /**
  * Whether writes on `socket` usually complete within `write()`. Plain TCP
@@ -57,8 +70,8 @@ export interface SocketWriterOptions {
 export class SocketWriter {
   readonly #socket: Socket;
   readonly #options: SocketWriterOptions;
-  /** Pending writes still to settle, a subset of {@link #inFlight}. */
-  readonly #pending = new Set<PendingWrite>();
+  /** Writes in {@link #inFlight} not settled yet (a close settles them before their callbacks run). */
+  #unsettled = 0;
   /** One entry per `socket.write` made with a callback that has not run, in call order (callbacks run in that order). */
   readonly #inFlight: PendingWrite[] = [];
   readonly #tryWithoutCallback: boolean;
@@ -92,45 +105,74 @@ export class SocketWriter {
 
   /** Resolves once every byte of `data` is handed to the kernel. */
   write(data: ByteData): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#whyClosed());
+    const buffer = this.#admit(data);
+    if (buffer instanceof TcpError) return Promise.reject(buffer);
+    const rest = this.#tryAtOnce(buffer);
+    if (rest === undefined) return WRITTEN;
+    return new Promise<void>((resolve, reject) => this.#track(rest, { resolve, reject, sink: undefined, settled: false }));
+  }
+
+  /**
+   * {@link write} for the listener's write-backs, without a promise: `true`
+   * when the kernel took it all at once (`sink` hears nothing); otherwise
+   * `sink` hears when it is done or failed (a refusal too, in a microtask, as
+   * a rejection would arrive). Same order, limits and time-out as `write`.
+   */
+  writeFor(data: ByteData, sink: WriteSink): boolean {
+    const buffer = this.#admit(data);
+    if (buffer instanceof TcpError) {
+      queueMicrotask(() => sink.writeSettled(buffer));
+      return false;
+    }
+    const rest = this.#tryAtOnce(buffer);
+    if (rest === undefined) return true;
+    this.#track(rest, { resolve: ignore, reject: ignore, sink, settled: false });
+    return false;
+  }
+
+  /** `data` as bytes, or why it is refused (closed, not bytes, too much unsent). */
+  #admit(data: ByteData): Buffer | TcpError {
+    if (this.#closed) return this.#whyClosed();
     let buffer: Buffer;
     try {
       buffer = toBuffer(data);
     } catch (error) {
-      return Promise.reject(error);
+      return TcpError.wrap(error);
     }
     const socket = this.#socket;
-    if (socket.destroyed || !socket.writable) return Promise.reject(alreadyClosed());
+    if (socket.destroyed || !socket.writable) return alreadyClosed();
     const queued = socket.writableLength;
     if (queued > 0 && queued + buffer.length > this.#options.maxQueuedBytes) {
-      return Promise.reject(
-        new TcpError(
-          `Write refused: ${queued} bytes are still unsent (limit ${this.#options.maxQueuedBytes}); await earlier writes first`,
-          { code: "ERR_WRITE_BUFFER_FULL" },
-        ),
+      return new TcpError(
+        `Write refused: ${queued} bytes are still unsent (limit ${this.#options.maxQueuedBytes}); await earlier writes first`,
+        { code: "ERR_WRITE_BUFFER_FULL" },
       );
     }
-    if (this.#tryWithoutCallback && this.#pending.size === 0 && queued === 0) {
-      // Nothing waits before it, so it may be tried without a callback (a callback costs
-      // a tick and an allocation per write). Handed to the kernel at once (nothing left
-      // buffered, no error): resolved now, call order holds, no timer is needed.
-      socket.write(buffer);
-      if (socket.writableLength === 0 && socket.errored == null) return WRITTEN;
-      return this.#track(EMPTY);
-    }
-    return this.#track(buffer);
+    return buffer;
   }
 
-  /** Writes `buffer` with a callback and returns the promise it settles. */
-  #track(buffer: Buffer): Promise<void> {
+  /**
+   * When nothing waits before it, tries `buffer` without a callback (a callback
+   * costs a tick and an allocation per write). `undefined` when the kernel took
+   * it all (nothing left buffered, no error): done, call order holds, no timer
+   * is needed. Otherwise what to write with a callback: `buffer` itself, or an
+   * empty write behind it when it was tried but not all taken.
+   */
+  #tryAtOnce(buffer: Buffer): Buffer | undefined {
     const socket = this.#socket;
-    return new Promise<void>((resolve, reject) => {
-      const pending: PendingWrite = { resolve, reject, settled: false };
-      this.#pending.add(pending);
-      this.#inFlight.push(pending);
-      socket.write(buffer, this.#onWriteCallback);
-      this.#armTimer();
-    });
+    if (!this.#tryWithoutCallback || this.#unsettled !== 0 || socket.writableLength !== 0) return buffer;
+    socket.write(buffer);
+    if (socket.writableLength === 0 && socket.errored == null) return undefined;
+    return EMPTY;
+  }
+
+  /** Writes `buffer` with the shared callback; `pending` is settled when it is done. */
+  #track(buffer: Buffer, pending: PendingWrite): void {
+    this.#unsettled++;
+    this.#inFlight.push(pending);
+    this.#writeCallback ??= (error) => this.#onWriteCallback(error);
+    this.#socket.write(buffer, this.#writeCallback);
+    this.#armTimer();
   }
 
   /** Why writes are refused now (a write time-out, a close), if they are. */
@@ -145,19 +187,23 @@ export class SocketWriter {
       this.#closedError = error;
     }
     this.#clearTimer();
-    for (const pending of this.#pending) this.#settle(pending, this.#whyClosed());
-    this.#pending.clear();
+    // The entries stay in #inFlight: their callbacks still come, and find them settled.
+    for (const pending of this.#inFlight) this.#settle(pending, this.#whyClosed());
   }
 
-  /** The one callback of every `socket.write`; write callbacks run in call order. */
-  readonly #onWriteCallback = (error: Error | null | undefined): void => {
+  /**
+   * The one callback of every tracked `socket.write`, made on the first (a
+   * listener has a writer per connection, and most never need one).
+   */
+  #writeCallback: ((error: Error | null | undefined) => void) | undefined;
+
+  #onWriteCallback(error: Error | null | undefined): void {
     const pending = this.#inFlight.shift();
     if (pending !== undefined) this.#onWritten(pending, error);
-  };
+  }
 
   #onWritten(pending: PendingWrite, error: Error | null | undefined): void {
     this.#completed++;
-    this.#pending.delete(pending);
     // Node calls back without an error for a write still in flight when the socket was
     // destroyed (a peer's reset, say): its bytes did not all reach the kernel.
     if (error || this.#socket.destroyed) {
@@ -166,7 +212,7 @@ export class SocketWriter {
     } else {
       this.#settle(pending, undefined);
     }
-    if (this.#pending.size === 0 && this.#timerRefed) {
+    if (this.#unsettled === 0 && this.#timerRefed) {
       this.#timer!.unref();
       this.#timerRefed = false;
     }
@@ -180,7 +226,9 @@ export class SocketWriter {
   #settle(pending: PendingWrite, error: TcpError | undefined): void {
     if (pending.settled) return;
     pending.settled = true;
-    if (error === undefined) pending.resolve();
+    this.#unsettled--;
+    if (pending.sink !== undefined) pending.sink.writeSettled(error);
+    else if (error === undefined) pending.resolve();
     else pending.reject(error);
   }
 
@@ -196,7 +244,7 @@ export class SocketWriter {
     this.#queuedAtArm = this.#socket.writableLength;
     this.#unsentAtArm = unsentInFlight(this.#socket);
     this.#completedAtArm = this.#completed;
-    this.#timer = setTimeout(this.#onTimer, this.#options.writeTimeoutMs);
+    this.#timer = setTimeout(SocketWriter.#fire, this.#options.writeTimeoutMs, this);
     this.#timerRefed = true;
   }
 
@@ -207,10 +255,15 @@ export class SocketWriter {
     this.#timerRefed = false;
   }
 
-  readonly #onTimer = (): void => {
+  /** The timer's callback, shared by all writers (no closure per writer). */
+  static #fire(writer: SocketWriter): void {
+    writer.#onTimer();
+  }
+
+  #onTimer(): void {
     this.#timer = undefined;
     this.#timerRefed = false;
-    if (this.#pending.size === 0) return;
+    if (this.#unsettled === 0) return;
     const unsent = unsentInFlight(this.#socket);
     const progressed =
       this.#completed !== this.#completedAtArm ||
@@ -223,7 +276,7 @@ export class SocketWriter {
     // An unknown prefix of the data is on the wire: the stream cannot be reused.
     this.close(new WriteTimeoutError());
     this.#socket.destroy();
-  };
+  }
 }
 
 /**
