@@ -11,25 +11,12 @@ import net from "node:net";
 import { describe, it } from "node:test";
 import { Client, Listener, TcpError, type Caller, type ConnectionService, type Service } from "../src/index.js";
 import { Listener as SocketListener } from "../src/socket/index.js";
+import { deferred } from "./helpers/deferred.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
+import { startListener } from "./helpers/listeners.js";
 import { destroyed, rawClient, readToEnd } from "./helpers/peers.js";
 
 checkLeaksAfterEachTest();
-
-/** A started listener on 127.0.0.1:0 serving `service`. */
-async function started(service: Service, config: ConstructorParameters<typeof Listener>[1] = {}): Promise<Listener> {
-  const listener = new Listener(0, { localHost: "127.0.0.1", ...config });
-  listener.attach(service);
-  await listener.start();
-  return listener;
-}
-
-/** A promise with its resolve function, for events a test waits on. */
-function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -68,7 +55,7 @@ function random(seed: number): (n: number) => number {
 describe("Listener under adversarial use", () => {
   it("`await caller.close()` inside an async onBytes resolves (no deadlock with onClose)", hangGuard(5_000, async () => {
     const events: string[] = [];
-    const listener = await started({
+    const listener = await startListener({
       onConnect: () => ({
         async onBytes(data, caller) {
           await caller.writeBytes(data);
@@ -88,7 +75,7 @@ describe("Listener under adversarial use", () => {
 
   it("`await caller.close()` inside an async onConnect resolves", hangGuard(5_000, async () => {
     const events: string[] = [];
-    const listener = await started({
+    const listener = await startListener({
       async onConnect(caller) {
         await caller.writeBytes("hello and goodbye");
         await caller.close();
@@ -105,7 +92,7 @@ describe("Listener under adversarial use", () => {
   }));
 
   it("`await caller.close()` in a 1.2.0 onReadReady after the peer's FIN resolves", hangGuard(5_000, async () => {
-    const done = signal<string>();
+    const done = deferred<string>();
     const listener = new SocketListener(0, { interface: "127.0.0.1", readTimeoutInMillis: 5000 });
     listener.attach({
       async onReadReady(caller) {
@@ -126,9 +113,9 @@ describe("Listener under adversarial use", () => {
   }));
 
   it("onConnect that fails after the socket closed still finishes the connection", hangGuard(5_000, async () => {
-    const reported = signal<TcpError>();
-    const peerClosed = signal();
-    const listener = await started(
+    const reported = deferred<TcpError>();
+    const peerClosed = deferred();
+    const listener = await startListener(
       {
         async onConnect() {
           // The idle time-out destroys the socket while this runs.
@@ -151,8 +138,8 @@ describe("Listener under adversarial use", () => {
 
   it("bytes and the FIN that arrive after caller.close() in onConnect never reach onBytes or onEnd", hangGuard(5_000, async () => {
     const seen: string[] = [];
-    const closed = signal();
-    const listener = await started({
+    const closed = deferred();
+    const listener = await startListener({
       onConnect(caller) {
         void caller.close();
         return {
@@ -172,9 +159,9 @@ describe("Listener under adversarial use", () => {
   }));
 
   it("idleTimeout still closes a connection whose slow handler was in flight when it first fired", hangGuard(5_000, async () => {
-    const closed = signal();
+    const closed = deferred();
     let handled = 0;
-    const listener = await started(
+    const listener = await startListener(
       {
         onConnect: () => ({
           async onBytes() {
@@ -198,8 +185,8 @@ describe("Listener under adversarial use", () => {
 
   it("a write-back to a peer that never reads fails with 'Write timed out' and the connection closes", hangGuard(8_000, async () => {
     const errors: TcpError[] = [];
-    const closed = signal();
-    const listener = await started(
+    const closed = deferred();
+    const listener = await startListener(
       {
         onConnect: () => ({
           onBytes: () => Buffer.alloc(32 * 1024 * 1024),
@@ -219,8 +206,8 @@ describe("Listener under adversarial use", () => {
   }));
 
   it("gracefulStop is not held up for ever by a write-back to a peer that never reads", hangGuard(8_000, async () => {
-    const handled = signal();
-    const listener = await started(
+    const handled = deferred();
+    const listener = await startListener(
       { onConnect: () => ({ onBytes: () => (handled.resolve(), Buffer.alloc(32 * 1024 * 1024)), onError: () => {} }) },
       { writeTimeout: 0.2 },
     );
@@ -238,7 +225,7 @@ describe("Listener under adversarial use", () => {
     const opened = new Map<string, number>();
     let closeCount = 0;
     let concurrentViolations = 0;
-    const listener = await started({
+    const listener = await startListener({
       async onConnect(caller) {
         opened.set(caller.id, 0);
         if (rand(2) === 0) await sleep(rand(3));
@@ -290,7 +277,7 @@ describe("Listener under adversarial use", () => {
       const rand = random(stop === "gracefulStop" ? 7 : 11);
       const services: { closes: number }[] = [];
       let connectsStarted = 0;
-      const listener = await started({
+      const listener = await startListener({
         async onConnect() {
           connectsStarted++;
           await sleep(rand(5));
@@ -329,7 +316,7 @@ describe("Listener under adversarial use", () => {
 
   it("many short-lived connections: every one is served and closed", hangGuard(10_000, async () => {
     let closes = 0;
-    const listener = await started({ onConnect: () => ({ onBytes: (data) => data, onClose: () => void closes++ }) });
+    const listener = await startListener({ onConnect: () => ({ onBytes: (data) => data, onClose: () => void closes++ }) });
     for (let batch = 0; batch < 10; batch++) {
       await Promise.all(
         Array.from({ length: 20 }, async (_, i) => {

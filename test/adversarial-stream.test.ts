@@ -7,6 +7,7 @@
  * read hangs while the bytes it needs are buffered.
  */
 import assert from "node:assert/strict";
+import type { Socket } from "node:net";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { Client, Listener, TcpError } from "../src/index.js";
@@ -141,21 +142,34 @@ function check(issued: Issued, settled: Awaited<Issued["result"]>, data: Buffer,
   return p + settled.bytes.length;
 }
 
+/** The bytes a test's raw server sends, and the sizes of its writes (cycled); `pause` marks a wait after that write. */
+interface ChunkedData {
+  data: Buffer;
+  chunking: { size: number; pause: boolean }[];
+}
+
+/**
+ * Writes `data` to `socket` in the chunking's sizes, awaiting `pause()` after
+ * the writes marked so. Resolves true when all was written, false when the
+ * socket was destroyed first.
+ */
+async function writeChunked(socket: Socket, { data, chunking }: ChunkedData, pause: () => Promise<unknown>): Promise<boolean> {
+  let offset = 0;
+  for (let i = 0; offset < data.length; i++) {
+    const { size, pause: waits } = chunking[i % chunking.length]!;
+    if (socket.destroyed) return false;
+    socket.write(data.subarray(offset, offset + size));
+    offset += size;
+    if (waits) await pause();
+  }
+  return true;
+}
+
 describe("byte stream properties on real sockets", () => {
   it("random chunkings read back with a random mix of reads give exactly the bytes sent, in order", async () => {
-    let current: { data: Buffer; chunking: { size: number; pause: boolean }[] } | undefined;
+    let current: ChunkedData | undefined;
     const server = await rawServer((socket) => {
-      const { data, chunking } = current!;
-      void (async () => {
-        let offset = 0;
-        for (let i = 0; offset < data.length; i++) {
-          const { size, pause } = chunking[i % chunking.length]!;
-          if (socket.destroyed) return;
-          socket.write(data.subarray(offset, offset + size));
-          offset += size;
-          if (pause) await new Promise((resolve) => setImmediate(resolve));
-        }
-      })();
+      void writeChunked(socket, current!, () => new Promise((resolve) => setImmediate(resolve)));
     });
     try {
       await fc.assert(
@@ -280,19 +294,10 @@ describe("byte stream properties on real sockets", () => {
   });
 
   it("1.2.0 read(length) with a 2 ms time-out, through random chunkings, gives exactly the bytes sent", async () => {
-    let current: { data: Buffer; chunking: { size: number; pause: boolean }[] } | undefined;
+    let current: ChunkedData | undefined;
     const server = await rawServer((socket) => {
-      const { data, chunking } = current!;
       void (async () => {
-        let offset = 0;
-        for (let i = 0; offset < data.length; i++) {
-          const { size, pause } = chunking[i % chunking.length]!;
-          if (socket.destroyed) return;
-          socket.write(data.subarray(offset, offset + size));
-          offset += size;
-          if (pause) await new Promise((resolve) => setTimeout(resolve, 1));
-        }
-        socket.end();
+        if (await writeChunked(socket, current!, () => new Promise((resolve) => setTimeout(resolve, 1)))) socket.end();
       })();
     });
     try {

@@ -3,21 +3,15 @@
  * processes with certificates from a throw-away test PKI.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { Listener } from "../src/index.js";
 import { runCli, startEchoServer } from "./helpers/cli.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { createPki, type Pki } from "./helpers/pki.js";
+import { pkiForThisFile } from "./helpers/pki.js";
 
 checkLeaksAfterEachTest();
 
-let pki: Pki;
-before(async () => {
-  pki = await createPki();
-});
-after(async () => {
-  await pki.remove();
-});
+const pki = pkiForThisFile();
 
 const noStackTrace = /^\s+at /m;
 

@@ -12,32 +12,19 @@ import {
   type Service,
 } from "../src/index.js";
 import { rejection } from "./helpers/assertions.js";
+import { deferred } from "./helpers/deferred.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
+import { startListener } from "./helpers/listeners.js";
 import { destroyed, rawClient, readFully, readToEnd } from "./helpers/peers.js";
 
 checkLeaksAfterEachTest();
 
 
-/** A started listener on 127.0.0.1:0 serving `service`. */
-async function started(service: Service, config: ConstructorParameters<typeof Listener>[1] = {}): Promise<Listener> {
-  const listener = new Listener(0, { localHost: "127.0.0.1", ...config });
-  listener.attach(service);
-  await listener.start();
-  return listener;
-}
-
 const echo: Service = { onConnect: () => ({ onBytes: (data) => data }) };
-
-/** A promise with its resolve function, for events a test waits on. */
-function signal<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 describe("Listener", () => {
   it("echoes to a tcpkit Client (Ballerina: echo service)", async () => {
-    const listener = await started(echo);
+    const listener = await startListener(echo);
     const client = await Client.connect("127.0.0.1", listener.localPort, { timeout: 5 });
     await client.writeBytes("Hello Ballerina");
     assert.equal(Buffer.from(await client.readExactly(15)).toString(), "Hello Ballerina");
@@ -60,7 +47,7 @@ describe("Listener", () => {
     const size = 8_000_001;
     const payload = Buffer.alloc(size);
     for (let i = 0; i < size; i++) payload[i] = i % 251;
-    const listener = await started({
+    const listener = await startListener({
       onConnect(caller) {
         caller.writeBytes(payload).catch(() => {});
         return {};
@@ -75,7 +62,7 @@ describe("Listener", () => {
 
   it("gives the caller's addresses as IP strings and a unique id", async () => {
     const callers: Caller[] = [];
-    const listener = await started({ onConnect: (caller) => void callers.push(caller) });
+    const listener = await startListener({ onConnect: (caller) => void callers.push(caller) });
     const a = await rawClient(listener.localPort);
     const b = await rawClient(listener.localPort);
     while (callers.length < 2) await new Promise((r) => setImmediate(r));
@@ -89,8 +76,8 @@ describe("Listener", () => {
   });
 
   it("sends a returned TcpError to onError and keeps the connection (Ballerina: returned error)", async () => {
-    const errors = signal<TcpError>();
-    const listener = await started({
+    const errors = deferred<TcpError>();
+    const listener = await startListener({
       onConnect: () => ({
         onBytes: (data) => (Buffer.from(data).toString() === "bad" ? new TcpError("bad input") : data),
         onError: (error) => errors.resolve(error),
@@ -107,9 +94,9 @@ describe("Listener", () => {
   });
 
   it("wraps a thrown non-TcpError for onError, keeping message and cause", async () => {
-    const errors = signal<TcpError>();
+    const errors = deferred<TcpError>();
     const thrown = new RangeError("boom");
-    const listener = await started({
+    const listener = await startListener({
       onConnect: () => ({
         onBytes: () => {
           throw thrown;
@@ -131,7 +118,7 @@ describe("Listener", () => {
     const seen: string[] = [];
     let running = 0;
     let maxRunning = 0;
-    const listener = await started({
+    const listener = await startListener({
       onConnect: () => ({
         async onBytes(data) {
           running++;
@@ -158,10 +145,10 @@ describe("Listener", () => {
 
   it("runs onClose exactly once, after the last onBytes, for a peer that closes mid-handler", async () => {
     const events: string[] = [];
-    const closed = signal();
-    const handlerStarted = signal();
-    const releaseHandler = signal();
-    const listener = await started({
+    const closed = deferred();
+    const handlerStarted = deferred();
+    const releaseHandler = deferred();
+    const listener = await startListener({
       onConnect: () => ({
         async onBytes() {
           events.push("bytes:start");
@@ -191,7 +178,7 @@ describe("Listener", () => {
   });
 
   it("keeps onBytes of different connections independent", async () => {
-    const listener = await started({
+    const listener = await startListener({
       onConnect: (caller) => ({ onBytes: (data) => `${caller.id}:${Buffer.from(data).toString()}` }),
     });
     const a = await Client.connect("127.0.0.1", listener.localPort, { timeout: 5 });
@@ -208,8 +195,8 @@ describe("Listener", () => {
 
   it("a slow service pushes back on a fast peer: the peer blocks, memory stays bounded", async () => {
     let handled = 0;
-    const release = signal();
-    const listener = await started({
+    const release = deferred();
+    const listener = await startListener({
       onConnect: () => ({
         async onBytes(data) {
           handled += data.length;
@@ -235,7 +222,7 @@ describe("Listener", () => {
   });
 
   it("writes back a reply to a peer that does not read without buffering without bound", async () => {
-    const listener = await started({
+    const listener = await startListener({
       onConnect: () => ({ onBytes: (data) => Buffer.concat([data, data, data, data]) }),
     });
     const socket = await rawClient(listener.localPort);
@@ -251,7 +238,7 @@ describe("Listener", () => {
 
   it("survives a hundred peers resetting mid-stream and keeps serving", async () => {
     const closes = { count: 0 };
-    const listener = await started({
+    const listener = await startListener({
       onConnect: () => ({
         onBytes: (data) => data,
         onError: () => {},
@@ -277,8 +264,8 @@ describe("Listener", () => {
   });
 
   it("keeps a connection open and discards bytes when onConnect returns nothing", async () => {
-    const connected = signal<Caller>();
-    const listener = await started({ onConnect: (caller) => void connected.resolve(caller) });
+    const connected = deferred<Caller>();
+    const listener = await startListener({ onConnect: (caller) => void connected.resolve(caller) });
     const client = await Client.connect("127.0.0.1", listener.localPort, { timeout: 5 });
     await client.writeBytes("ignored");
     const caller = await connected.promise;
@@ -300,7 +287,7 @@ describe("Listener", () => {
     ];
     let next = 0;
     const errors: string[] = [];
-    const listener = await started({
+    const listener = await startListener({
       onConnect: () => outcomes[next++]!(),
       onError: (error) => void errors.push(error.message),
     });
@@ -314,8 +301,8 @@ describe("Listener", () => {
   });
 
   it("never crashes when onError and onClose throw", async () => {
-    const closed = signal();
-    const listener = await started({
+    const closed = deferred();
+    const listener = await startListener({
       onConnect: () => ({
         onBytes: () => {
           throw new Error("from onBytes");
@@ -338,8 +325,8 @@ describe("Listener", () => {
   });
 
   it("flushes the last reply after a peer's half-close, then closes", async () => {
-    const closed = signal();
-    const listener = await started({
+    const closed = deferred();
+    const listener = await startListener({
       onConnect: () => ({
         async onBytes(data) {
           await new Promise((r) => setTimeout(r, 20));
@@ -389,7 +376,7 @@ describe("Listener", () => {
   });
 
   it("reports start failures as ListenerError 'Error initializing the server: <cause>'", async () => {
-    const busy = await started(echo);
+    const busy = await startListener(echo);
     const clash = new Listener(busy.localPort, { localHost: "127.0.0.1" });
     clash.attach(echo);
     const inUse = await rejection(clash.start());
@@ -418,8 +405,8 @@ describe("Listener", () => {
 
   it("gracefulStop lets the handler in flight finish, flushes its reply and runs onClose", async () => {
     const events: string[] = [];
-    const handlerStarted = signal();
-    const listener = await started({
+    const handlerStarted = deferred();
+    const listener = await startListener({
       onConnect: () => ({
         async onBytes(data) {
           handlerStarted.resolve();
@@ -442,7 +429,7 @@ describe("Listener", () => {
 
   it("immediateStop destroys every connection and runs each onClose once", async () => {
     let closes = 0;
-    const listener = await started({
+    const listener = await startListener({
       onConnect: () => ({ onBytes: () => new Promise<void>(() => {}), onClose: () => void closes++ }),
     });
     const sockets = await Promise.all([1, 2, 3].map(() => rawClient(listener.localPort)));
@@ -455,10 +442,10 @@ describe("Listener", () => {
   });
 
   it("immediateStop does not wait for a pending onConnect, and the service it returns still gets onClose once", async () => {
-    const connecting = signal();
-    const release = signal();
+    const connecting = deferred();
+    const release = deferred();
     let closes = 0;
-    const listener = await started({
+    const listener = await startListener({
       async onConnect() {
         connecting.resolve();
         await release.promise;
@@ -475,8 +462,8 @@ describe("Listener", () => {
   });
 
   it("closes an extra connection over maxConnections at once", async () => {
-    const refused = signal<TcpError>();
-    const listener = await started({ ...echo, onError: (e) => refused.resolve(e) }, { maxConnections: 1 });
+    const refused = deferred<TcpError>();
+    const listener = await startListener({ ...echo, onError: (e) => refused.resolve(e) }, { maxConnections: 1 });
     const first = await Client.connect("127.0.0.1", listener.localPort, { timeout: 5 });
     await first.writeBytes("1");
     await first.readExactly(1);
@@ -489,8 +476,8 @@ describe("Listener", () => {
   });
 
   it("closes a connection idle longer than idleTimeout", async () => {
-    const closed = signal();
-    const listener = await started({ onConnect: () => ({ onClose: () => closed.resolve() }) }, { idleTimeout: 0.05 });
+    const closed = deferred();
+    const listener = await startListener({ onConnect: () => ({ onClose: () => closed.resolve() }) }, { idleTimeout: 0.05 });
     const socket = await rawClient(listener.localPort);
     const ended = readToEnd(socket).catch(() => Buffer.alloc(0));
     await closed.promise;
@@ -500,8 +487,8 @@ describe("Listener", () => {
   });
 
   it("Caller.writeBytes after the connection closed rejects with 'Socket connection already closed.'", async () => {
-    const closedCaller = signal<Caller>();
-    const listener = await started({
+    const closedCaller = deferred<Caller>();
+    const listener = await startListener({
       onConnect: (caller) => ({ onClose: () => closedCaller.resolve(caller) }) satisfies ConnectionService,
     });
     const socket = await rawClient(listener.localPort);
@@ -513,7 +500,7 @@ describe("Listener", () => {
   });
 
   it("a plain net client can echo through the listener too", async () => {
-    const listener = await started(echo);
+    const listener = await startListener(echo);
     const socket = net.connect(listener.localPort, "127.0.0.1");
     await once(socket, "connect");
     const reply = readFully(socket, 4);

@@ -9,18 +9,13 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, it } from "node:test";
 import { Client, GenericError, Listener, ReadTimedOutError, type Caller, type SocketService } from "../src/socket/index.js";
+import { deferred } from "./helpers/deferred.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { rawClient, readFully, readToEnd } from "./helpers/peers.js";
 
 checkLeaksAfterEachTest();
 
 const text = (data: Uint8Array): string => Buffer.from(data).toString("utf8");
-
-function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 async function started(service: SocketService, readTimeoutInMillis = 5000): Promise<Listener> {
   const listener = new Listener(0, { interface: "127.0.0.1", readTimeoutInMillis });

@@ -23,6 +23,26 @@ async function bound(client: UdpClient, peer: RawUdpPeer): Promise<void> {
   await peer.next();
 }
 
+/**
+ * Runs `body` with a client on a free port of 127.0.0.1 that a raw peer has
+ * heard from (so it is bound), and closes both after it, whatever happens.
+ */
+async function withBoundClient(
+  readTimeoutInMillis: number,
+  body: (parts: { client: UdpClient; peer: RawUdpPeer; port: number }) => Promise<void>,
+): Promise<void> {
+  const port = await freeUdpPort();
+  const client = new UdpClient({ host: "127.0.0.1", port }, { readTimeoutInMillis });
+  const peer = await rawUdpPeer();
+  try {
+    await bound(client, peer);
+    await body({ client, peer, port });
+  } finally {
+    await client.close();
+    await peer.close();
+  }
+}
+
 describe("socket UdpClient (1.2.0)", () => {
   it("echo: sendTo returns the bytes sent; receiveFrom gives bytes, length and the sender (Ballerina testClientEcho)", async () => {
     const echo = await rawUdpEcho();
@@ -41,28 +61,17 @@ describe("socket UdpClient (1.2.0)", () => {
   });
 
   it("a client bound to a given port receives what is sent there (Ballerina testContentReceive)", async () => {
-    const port = await freeUdpPort();
-    const client = new UdpClient({ host: "127.0.0.1", port }, { readTimeoutInMillis: 5000 });
-    const peer = await rawUdpPeer();
-    try {
-      await bound(client, peer);
+    await withBoundClient(5000, async ({ client, peer, port }) => {
       const receiving = client.receiveFrom();
       await peer.send("This is server", port);
       const [content, length] = await receiving;
       assert.equal(text(content), "This is server");
       assert.equal(length, 14);
-    } finally {
-      await client.close();
-      await peer.close();
-    }
+    });
   });
 
   it("receiveFrom(length) gathers across datagrams (Ballerina testContentReceiveWithLength)", async () => {
-    const port = await freeUdpPort();
-    const client = new UdpClient({ host: "127.0.0.1", port }, { readTimeoutInMillis: 5000 });
-    const peer = await rawUdpPeer();
-    try {
-      await bound(client, peer);
+    await withBoundClient(5000, async ({ client, peer, port }) => {
       const msg = "This is going to be a tricky"; // 28 bytes
       const receiving = client.receiveFrom(56);
       await peer.send(msg, port);
@@ -71,34 +80,20 @@ describe("socket UdpClient (1.2.0)", () => {
       assert.equal(length, 56);
       assert.equal(text(content), msg + msg);
       assert.deepEqual(address, { host: "127.0.0.1", port: peer.port });
-    } finally {
-      await client.close();
-      await peer.close();
-    }
+    });
   });
 
   it("the surplus of the last datagram is kept for the next receive, not dropped", async () => {
-    const port = await freeUdpPort();
-    const client = new UdpClient({ host: "127.0.0.1", port }, { readTimeoutInMillis: 5000 });
-    const peer = await rawUdpPeer();
-    try {
-      await bound(client, peer);
+    await withBoundClient(5000, async ({ client, peer, port }) => {
       const receiving = client.receiveFrom(15);
       for (const piece of ["0123456789", "abcdefghij", "KLMNOPQRST"]) await peer.send(piece, port);
       assert.equal(text((await receiving)[0]), "0123456789abcde");
       assert.equal(text((await client.receiveFrom(15))[0]), "fghijKLMNOPQRST");
-    } finally {
-      await client.close();
-      await peer.close();
-    }
+    });
   });
 
   it("a receive that times out is a ReadTimedOutError and keeps what it had gathered", async () => {
-    const port = await freeUdpPort();
-    const client = new UdpClient({ host: "127.0.0.1", port }, { readTimeoutInMillis: 50 });
-    const peer = await rawUdpPeer();
-    try {
-      await bound(client, peer);
+    await withBoundClient(50, async ({ client, peer, port }) => {
       await peer.send("first half", port);
       await assert.rejects(client.receiveFrom(20), (error: unknown) => {
         assert.ok(error instanceof ReadTimedOutError);
@@ -109,10 +104,7 @@ describe("socket UdpClient (1.2.0)", () => {
       const [content, length] = await client.receiveFrom(20);
       assert.equal(length, 20);
       assert.equal(text(content), "first half2nd half..");
-    } finally {
-      await client.close();
-      await peer.close();
-    }
+    });
   });
 
   it("a 24 KiB datagram arrives whole through receiveFrom()", async () => {

@@ -4,33 +4,18 @@
  * `openssl s_server`. Each process is bounded in time and awaited.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Client, TlsError, type ListenerSecureSocket } from "../src/index.js";
-import { startEcho, type EchoListener } from "./helpers/echo.js";
+import { withEcho } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { createPki, type Pki } from "./helpers/pki.js";
+import { pkiForThisFile } from "./helpers/pki.js";
 import { startPeer, type Peer } from "./helpers/processes.js";
 
 checkLeaksAfterEachTest();
 
-let pki: Pki;
-before(async () => {
-  pki = await createPki();
-});
-after(async () => {
-  await pki.remove();
-});
+const pki = pkiForThisFile();
 
 const serverKey = (): { certFile: string; keyFile: string } => ({ certFile: pki.serverCert, keyFile: pki.serverKey });
-
-async function withEcho(secureSocket: ListenerSecureSocket, body: (echo: EchoListener) => Promise<void>): Promise<void> {
-  const echo = await startEcho({ secureSocket });
-  try {
-    await body(echo);
-  } finally {
-    await echo.stop();
-  }
-}
 
 async function withPeer<T>(peer: Peer, body: (peer: Peer) => Promise<T>): Promise<T> {
   try {
@@ -52,7 +37,7 @@ function sClient(port: number, ...extra: string[]): Peer {
 
 describe("openssl s_client against a tcpkit Listener", () => {
   test("echo over TLS 1.3; s_client verifies the listener's certificate", async () => {
-    await withEcho({ key: serverKey() }, async (echo) => {
+    await withEcho({ secureSocket: { key: serverKey() } }, async (echo) => {
       await withPeer(sClient(echo.port), async (peer) => {
         peer.child.stdin.write("Hello Ballerina\n");
         await peer.waitFor(/Hello Ballerina\n/);
@@ -72,7 +57,7 @@ describe("openssl s_client against a tcpkit Listener", () => {
       protocol: { name: "TLS", versions: ["TLSv1.2"] },
       ciphers: ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"],
     };
-    await withEcho(secureSocket, async (echo) => {
+    await withEcho({ secureSocket }, async (echo) => {
       await withPeer(sClient(echo.port, "-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"), async (peer) => {
         peer.child.stdin.write("ping\n");
         await peer.waitFor(/ping\n/);
@@ -86,7 +71,7 @@ describe("openssl s_client against a tcpkit Listener", () => {
   });
 
   test("mutual TLS: s_client's certificate is verified and shown to the service", async () => {
-    await withEcho({ key: serverKey(), mutualSsl: { cert: pki.caCert } }, async (echo) => {
+    await withEcho({ secureSocket: { key: serverKey(), mutualSsl: { cert: pki.caCert } } }, async (echo) => {
       await withPeer(sClient(echo.port, "-cert", pki.clientCert, "-key", pki.clientKey), async (peer) => {
         peer.child.stdin.write("mutual\n");
         await peer.waitFor(/mutual\n/);
@@ -99,7 +84,7 @@ describe("openssl s_client against a tcpkit Listener", () => {
   });
 
   test("mutual TLS: s_client without a certificate is refused and the service never sees it", async () => {
-    await withEcho({ key: serverKey(), mutualSsl: { cert: pki.caCert } }, async (echo) => {
+    await withEcho({ secureSocket: { key: serverKey(), mutualSsl: { cert: pki.caCert } } }, async (echo) => {
       const reported = echo.nextError();
       await withPeer(sClient(echo.port), async (peer) => {
         peer.child.stdin.write("let me in\n");

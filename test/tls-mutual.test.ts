@@ -5,21 +5,15 @@
  * listener-level `onError` hears of it.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Client, TcpError, TlsError, type ClientSecureSocket, type ListenerSecureSocket } from "../src/index.js";
-import { startEcho, type EchoListener } from "./helpers/echo.js";
+import { withEcho } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { createPki, type Pki } from "./helpers/pki.js";
+import { pkiForThisFile } from "./helpers/pki.js";
 
 checkLeaksAfterEachTest();
 
-let pki: Pki;
-before(async () => {
-  pki = await createPki();
-});
-after(async () => {
-  await pki.remove();
-});
+const pki = pkiForThisFile();
 
 function listenerSocket(verifyClient: "REQUIRE" | "OPTIONAL", pkcs12 = false): ListenerSecureSocket {
   return {
@@ -31,15 +25,6 @@ function listenerSocket(verifyClient: "REQUIRE" | "OPTIONAL", pkcs12 = false): L
       cert: pkcs12 ? { path: pki.trustStore, password: pki.storePassword } : pki.caCert,
     },
   };
-}
-
-async function withEcho(secureSocket: ListenerSecureSocket, body: (echo: EchoListener) => Promise<void>): Promise<void> {
-  const echo = await startEcho({ secureSocket });
-  try {
-    await body(echo);
-  } finally {
-    await echo.stop();
-  }
 }
 
 /** Echoes one message and returns the client's TLS facts. */
@@ -84,7 +69,7 @@ const intruder = (): ClientSecureSocket => ({ cert: pki.caCert, key: { certFile:
 
 describe("verifyClient: REQUIRE", () => {
   test("a client certificate from the trusted CA is accepted (PEM files)", async () => {
-    await withEcho(listenerSocket("REQUIRE"), async (echo) => {
+    await withEcho({ secureSocket: listenerSocket("REQUIRE") }, async (echo) => {
       const info = await echoOnce(echo.port, goodClient());
       assert.equal(info?.peerVerified, true);
       const caller = echo.callers[0];
@@ -96,7 +81,7 @@ describe("verifyClient: REQUIRE", () => {
   });
 
   test("a client certificate from the trusted CA is accepted (PKCS#12 key store and trust store)", async () => {
-    await withEcho(listenerSocket("REQUIRE", true), async (echo) => {
+    await withEcho({ secureSocket: listenerSocket("REQUIRE", true) }, async (echo) => {
       const info = await echoOnce(echo.port, {
         cert: { path: pki.trustStore, password: pki.storePassword },
         key: { path: pki.clientKeyStore, password: pki.storePassword },
@@ -110,7 +95,7 @@ describe("verifyClient: REQUIRE", () => {
     const protocol = { name: "TLS", versions: [version] } as const;
 
     test(`${version}: a client without a certificate is refused; the service never sees it`, async () => {
-      await withEcho(listenerSocket("REQUIRE"), async (echo) => {
+      await withEcho({ secureSocket: listenerSocket("REQUIRE") }, async (echo) => {
         const reported = echo.nextError();
         const error = await expectRefused(echo.port, { cert: pki.caCert, protocol });
         assert.ok(error instanceof TlsError);
@@ -128,7 +113,7 @@ describe("verifyClient: REQUIRE", () => {
     });
 
     test(`${version}: a client certificate from another CA is refused; the service never sees it`, async () => {
-      await withEcho(listenerSocket("REQUIRE"), async (echo) => {
+      await withEcho({ secureSocket: listenerSocket("REQUIRE") }, async (echo) => {
         const reported = echo.nextError();
         await expectRefused(echo.port, { ...intruder(), protocol });
         const listenerError = await reported;
@@ -145,7 +130,7 @@ describe("verifyClient: REQUIRE", () => {
 
 describe("verifyClient: OPTIONAL", () => {
   test("a client without a certificate is served, unverified", async () => {
-    await withEcho(listenerSocket("OPTIONAL"), async (echo) => {
+    await withEcho({ secureSocket: listenerSocket("OPTIONAL") }, async (echo) => {
       await echoOnce(echo.port, { cert: pki.caCert });
       assert.equal(echo.callers[0]?.tls?.peerVerified, false);
       assert.equal(echo.callers[0]?.tls?.peerCertificate, undefined);
@@ -153,7 +138,7 @@ describe("verifyClient: OPTIONAL", () => {
   });
 
   test("a good client certificate is verified", async () => {
-    await withEcho(listenerSocket("OPTIONAL"), async (echo) => {
+    await withEcho({ secureSocket: listenerSocket("OPTIONAL") }, async (echo) => {
       await echoOnce(echo.port, goodClient());
       assert.equal(echo.callers[0]?.tls?.peerVerified, true);
       assert.equal(echo.callers[0]?.tls?.peerCertificate?.subject, "CN=client1");
@@ -161,7 +146,7 @@ describe("verifyClient: OPTIONAL", () => {
   });
 
   test("a certificate from another CA is refused; the service never sees it", async () => {
-    await withEcho(listenerSocket("OPTIONAL"), async (echo) => {
+    await withEcho({ secureSocket: listenerSocket("OPTIONAL") }, async (echo) => {
       const reported = echo.nextError();
       await expectRefused(echo.port, intruder());
       assert.match((await reported).message, /^TLS handshake failed: client certificate refused: [A-Z_]+$/);

@@ -4,22 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { Client, TlsError } from "../src/index.js";
 import { startEcho } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { rawClient, rawServer } from "./helpers/peers.js";
-import { createPki, type Pki } from "./helpers/pki.js";
+import { pkiForThisFile } from "./helpers/pki.js";
 
 checkLeaksAfterEachTest();
 
-let pki: Pki;
-before(async () => {
-  pki = await createPki();
-});
-after(async () => {
-  await pki.remove();
-});
+const pki = pkiForThisFile();
 
 const serverKey = (): { certFile: string; keyFile: string } => ({ certFile: pki.serverCert, keyFile: pki.serverKey });
 

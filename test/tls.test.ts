@@ -6,22 +6,16 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Client, ConnectionClosedError, Listener, TcpError, TlsError, type ClientSecureSocket } from "../src/index.js";
-import { startEcho, type EchoListener } from "./helpers/echo.js";
+import { withEcho } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { destroyed, rawClient } from "./helpers/peers.js";
-import { createPki, type Pki } from "./helpers/pki.js";
+import { pkiForThisFile } from "./helpers/pki.js";
 
 checkLeaksAfterEachTest();
 
-let pki: Pki;
-before(async () => {
-  pki = await createPki();
-});
-after(async () => {
-  await pki.remove();
-});
+const pki = pkiForThisFile();
 
 const message = "Hello Ballerina";
 
@@ -35,15 +29,6 @@ async function echoOnce(port: number, secureSocket: ClientSecureSocket, host = "
   } catch (error) {
     await client.close();
     throw error;
-  }
-}
-
-async function withEcho(config: Parameters<typeof startEcho>[0], body: (echo: EchoListener) => Promise<void>): Promise<void> {
-  const echo = await startEcho(config);
-  try {
-    await body(echo);
-  } finally {
-    await echo.stop();
   }
 }
 

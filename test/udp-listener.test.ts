@@ -7,19 +7,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Client, Listener, UdpError, type Datagram, type Service } from "../src/udp/index.js";
+import { deferred } from "./helpers/deferred.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { freeUdpPort, rawUdpPeer } from "./helpers/udp-peers.js";
 
 checkLeaksAfterEachTest();
 
 const text = (data: Uint8Array): string => Buffer.from(data).toString("utf8");
-
-/** A promise and the function that resolves it. */
-function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** Starts `service` on a fresh listener on 127.0.0.1:0 and gives a client bound to 127.0.0.1. */
 async function serve(service: Service, config: ConstructorParameters<typeof Listener>[1] = { localHost: "127.0.0.1" }) {
@@ -34,6 +28,20 @@ async function serve(service: Service, config: ConstructorParameters<typeof List
     await listener.gracefulStop();
   };
   return { listener, client, send, close };
+}
+
+/** A started echo listener that records each sender's address, in order. */
+async function senderRecordingEcho(config?: ConstructorParameters<typeof Listener>[1]): Promise<{ listener: Listener; senders: string[] }> {
+  const listener = new Listener(0, config);
+  const senders: string[] = [];
+  listener.attach({
+    onBytes(data, caller) {
+      senders.push(caller.remoteHost);
+      return data;
+    },
+  });
+  await listener.start();
+  return { listener, senders };
 }
 
 describe("udp Listener", () => {
@@ -360,15 +368,7 @@ describe("udp Listener", () => {
   });
 
   it("IPv6: a listener on ::1 echoes and sees the sender as ::1", async () => {
-    const listener = new Listener(0, { localHost: "::1" });
-    const senders: string[] = [];
-    listener.attach({
-      onBytes(data, caller) {
-        senders.push(caller.remoteHost);
-        return data;
-      },
-    });
-    await listener.start();
+    const { listener, senders } = await senderRecordingEcho({ localHost: "::1" });
     const client = await Client.create({ localHost: "::1", timeout: 5 });
     try {
       await client.sendDatagram({ remoteHost: "::1", remotePort: listener.localPort, data: "v6 echo" });
@@ -381,15 +381,7 @@ describe("udp Listener", () => {
   });
 
   it("without localHost a listener serves IPv4 and IPv6 senders", async () => {
-    const listener = new Listener(0);
-    const senders: string[] = [];
-    listener.attach({
-      onBytes(data, caller) {
-        senders.push(caller.remoteHost);
-        return data;
-      },
-    });
-    await listener.start();
+    const { listener, senders } = await senderRecordingEcho();
     const v4 = await Client.create({ localHost: "127.0.0.1", timeout: 5 });
     const v6 = await Client.create({ localHost: "::1", timeout: 5 });
     try {

@@ -7,6 +7,7 @@
 import { Listener, type Caller, type ListenerConfiguration } from "../index.js";
 import { ExitCode, formatAddress, parsePort, required, type CommandSpec } from "./args.js";
 import { whenAborted, type Command, type CommandIo } from "./command.js";
+import { listenAddressOptions } from "./listen-flags.js";
 import { listenerSecureSocket, listenerTlsOptions } from "./tls-flags.js";
 
 const spec = {
@@ -19,8 +20,7 @@ const spec = {
     "TLS. Ctrl-C stops it gracefully.",
   positionals: [],
   options: {
-    port: { type: "string", short: "p", value: "N", description: "port to listen on (0 picks a free one)" },
-    host: { type: "string", value: "H", description: "interface to bind (default: all)" },
+    ...listenAddressOptions,
     ...listenerTlsOptions,
   },
   examples: [

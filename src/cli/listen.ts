@@ -8,6 +8,7 @@ import { Listener, type Caller, type ListenerConfiguration, type Service } from 
 import { ExitCode, formatAddress, parsePort, required, type CommandSpec } from "./args.js";
 import { whenAborted, writeTo, type Command, type CommandIo } from "./command.js";
 import { HexDump } from "./hex-dump.js";
+import { listenAddressOptions, quietOption, statusPrinter } from "./listen-flags.js";
 
 const spec = {
   name: "listen",
@@ -21,11 +22,10 @@ const spec = {
     "Ctrl-C stops it (exit code 0).",
   positionals: [],
   options: {
-    port: { type: "string", short: "p", value: "N", description: "port to listen on (0 picks a free one)" },
-    host: { type: "string", value: "H", description: "interface to bind (default: all)" },
+    ...listenAddressOptions,
     "keep-open": { type: "boolean", short: "k", description: "accept more connections, and keep running" },
     hex: { type: "boolean", short: "x", description: "show received bytes as a hex dump" },
-    quiet: { type: "boolean", short: "q", description: "on stderr, only the line saying where it listens" },
+    ...quietOption,
   },
   examples: ["tcpkit listen --port 7000 > received.bin", "tcpkit listen --port 7000 --keep-open --hex"],
 } as const satisfies CommandSpec;
@@ -36,9 +36,7 @@ export const listenCommand: Command<typeof spec.options> = {
   async run({ values }, io) {
     const port = parsePort(required(values.port, "--port N"), "--port", 0);
     const keepOpen = values["keep-open"] === true;
-    const status = (line: string): void => {
-      if (values.quiet !== true) io.stderr.write(`${line}\n`);
-    };
+    const status = statusPrinter(io, values.quiet === true);
     const config: ListenerConfiguration = keepOpen ? {} : { maxConnections: 1 };
     if (values.host !== undefined) config.localHost = values.host;
     const session = new ListenSession(io, status, keepOpen, values.hex === true);

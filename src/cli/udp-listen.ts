@@ -8,6 +8,7 @@ import { Listener, type ListenerConfiguration } from "../udp/index.js";
 import { ExitCode, formatAddress, parseCount, parsePort, required, type CommandSpec } from "./args.js";
 import { whenAborted, writeTo, type Command } from "./command.js";
 import { HexDump } from "./hex-dump.js";
+import { listenAddressOptions, quietOption, statusPrinter } from "./listen-flags.js";
 
 const spec = {
   name: "udp listen",
@@ -19,12 +20,11 @@ const spec = {
     "or until --count datagrams have arrived.",
   positionals: [],
   options: {
-    port: { type: "string", short: "p", value: "N", description: "port to listen on (0 picks a free one)" },
-    host: { type: "string", value: "H", description: "interface to bind (default: all)" },
+    ...listenAddressOptions,
     echo: { type: "boolean", short: "e", description: "send each datagram back to its sender" },
     count: { type: "string", short: "n", value: "N", description: "exit after N datagrams" },
     hex: { type: "boolean", short: "x", description: "show each datagram as a hex dump" },
-    quiet: { type: "boolean", short: "q", description: "on stderr, only the line saying where it listens" },
+    ...quietOption,
   },
   examples: ["tcpkit udp listen --port 9000", "tcpkit udp listen --port 9000 --echo --hex"],
 } as const satisfies CommandSpec;
@@ -35,9 +35,7 @@ export const udpListenCommand: Command<typeof spec.options> = {
   async run({ values }, io) {
     const port = parsePort(required(values.port, "--port N"), "--port", 0);
     const count = values.count === undefined ? Infinity : parseCount(values.count, "--count", Number.MAX_SAFE_INTEGER);
-    const status = (line: string): void => {
-      if (values.quiet !== true) io.stderr.write(`${line}\n`);
-    };
+    const status = statusPrinter(io, values.quiet === true);
     let received = 0;
     let enough!: () => void;
     const finished = new Promise<void>((resolve) => (enough = resolve));

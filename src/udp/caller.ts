@@ -3,10 +3,9 @@
  *
  * @module
  */
-import { toBuffer, type ByteData } from "../socket-writer.js";
+import type { ByteData } from "../socket-writer.js";
 import type { OutgoingDatagram } from "./datagram.js";
 import type { UdpEndpoint } from "./endpoint.js";
-import { UdpError } from "./udp-error.js";
 
 /**
  * Replies to whoever sent the datagram being handled.
@@ -41,12 +40,6 @@ export class Caller {
 
   /** Sends a datagram to its own address (a connected listener: only to its peer). */
   sendDatagram(datagram: OutgoingDatagram): Promise<void> {
-    let data: Buffer;
-    try {
-      data = toBuffer(datagram.data);
-    } catch (error) {
-      return Promise.reject(UdpError.wrap(error, "ERR_INVALID_ARGUMENT"));
-    }
-    return this.#endpoint.send(data, { host: datagram.remoteHost, port: datagram.remotePort });
+    return this.#endpoint.sendData(datagram.data, { host: datagram.remoteHost, port: datagram.remotePort });
   }
 }

@@ -6,7 +6,6 @@
  */
 import { withCause } from "../errors.js";
 import { secondsToMs } from "../transport.js";
-import { toBuffer } from "../socket-writer.js";
 import type { Datagram, OutgoingDatagram } from "./datagram.js";
 import { DatagramQueue } from "./datagram-queue.js";
 import { UdpEndpoint } from "./endpoint.js";
@@ -120,13 +119,7 @@ export class Client implements AsyncDisposable {
    * maximum (65507 bytes over IPv4) rejects with code `ERR_MESSAGE_SIZE`.
    */
   sendDatagram(datagram: OutgoingDatagram): Promise<void> {
-    let data: Buffer;
-    try {
-      data = toBuffer(datagram.data);
-    } catch (error) {
-      return Promise.reject(UdpError.wrap(error, "ERR_INVALID_ARGUMENT"));
-    }
-    return this.#parts.endpoint.send(data, { host: datagram.remoteHost, port: datagram.remotePort });
+    return this.#parts.endpoint.sendData(datagram.data, { host: datagram.remoteHost, port: datagram.remotePort });
   }
 
   /**

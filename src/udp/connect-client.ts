@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { toBuffer, type ByteData } from "../socket-writer.js";
+import type { ByteData } from "../socket-writer.js";
 import { openClientSocket, rethrowAsUdpError, type ReceiveOptions, type UdpSocketParts } from "./client.js";
-import { UdpError, udpAlreadyClosed } from "./udp-error.js";
+import { udpAlreadyClosed } from "./udp-error.js";
 
 /** Configuration of {@link ConnectClient.connect}. Times are in seconds; 0 means no limit. */
 export interface ConnectClientConfiguration {
@@ -71,13 +71,7 @@ export class ConnectClient implements AsyncDisposable {
 
   /** Sends `data` to the peer as exactly one datagram (over the UDP maximum: `ERR_MESSAGE_SIZE`). */
   writeBytes(data: ByteData): Promise<void> {
-    let buffer: Buffer;
-    try {
-      buffer = toBuffer(data);
-    } catch (error) {
-      return Promise.reject(UdpError.wrap(error, "ERR_INVALID_ARGUMENT"));
-    }
-    return this.#parts.endpoint.send(buffer);
+    return this.#parts.endpoint.sendData(data);
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import type { RemoteInfo } from "node:dgram";
 import { withCause } from "../errors.js";
+import { toBuffer, type ByteData } from "../socket-writer.js";
 import type { Datagram } from "./datagram.js";
 import { UdpError, UdpMessages, udpAlreadyClosed } from "./udp-error.js";
 import {
@@ -111,6 +112,20 @@ export class UdpEndpoint {
         done(error as Error);
       }
     });
+  }
+
+  /**
+   * {@link send} for data from the user: data that is not bytes rejects with
+   * code `ERR_INVALID_ARGUMENT` before anything is sent.
+   */
+  sendData(data: ByteData, to?: { readonly host: string; readonly port: number }): Promise<void> {
+    let buffer: Buffer;
+    try {
+      buffer = toBuffer(data);
+    } catch (error) {
+      return Promise.reject(UdpError.wrap(error, "ERR_INVALID_ARGUMENT"));
+    }
+    return this.send(buffer, to);
   }
 
   /** Closes the socket; idempotent; resolves once it is closed. */

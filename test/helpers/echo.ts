@@ -44,3 +44,13 @@ export async function startEcho(config: ListenerConfiguration = {}): Promise<Ech
     stop: () => listener.immediateStop(),
   };
 }
+
+/** Runs `body` with an echo listener started with `config`, and stops the listener after it, whatever happens. */
+export async function withEcho(config: ListenerConfiguration, body: (echo: EchoListener) => Promise<void>): Promise<void> {
+  const echo = await startEcho(config);
+  try {
+    await body(echo);
+  } finally {
+    await echo.stop();
+  }
+}

@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -117,4 +118,20 @@ export async function createPki(): Promise<Pki> {
     trustStore: path("trust.p12"),
     remove: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * One PKI for the tests of the calling file: made in a `before` hook, removed
+ * in an `after` hook. The returned object is filled in by `before`, so read its
+ * fields only inside tests and hooks, never at module level.
+ */
+export function pkiForThisFile(): Pki {
+  const pki = {} as Pki;
+  before(async () => {
+    Object.assign(pki, await createPki());
+  });
+  after(async () => {
+    await pki.remove();
+  });
+  return pki;
 }
