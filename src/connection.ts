@@ -10,7 +10,7 @@ import type { Socket } from "node:net";
 import { Caller, type CallerHost } from "./caller.js";
 import { channels, publish } from "./diagnostics.js";
 import { TcpError, withCause } from "./errors.js";
-import { guarded, isThenable } from "./guard.js";
+import { deliverError, guarded, isThenable } from "./guard.js";
 import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
 import type { WriteSink } from "./socket-writer.js";
 import { connectionError } from "./tls/tls-errors.js";
@@ -213,10 +213,9 @@ export class ServiceConnection implements CallerHost, WriteSink {
   /** `onConnect` failed: the listener-level `onError` hears of it; the connection closes. */
   #refuse(error: unknown): void {
     this.#service = null;
-    const wrapped = TcpError.wrap(error);
-    const onError = this.#listenerService.onError;
-    if (onError !== undefined) guarded(this.caller.id, () => onError.call(this.#listenerService, wrapped));
-    else publish(channels.error, () => ({ id: this.caller.id, error: wrapped }));
+    const service = this.#listenerService;
+    const onError = service.onError === undefined ? undefined : (e: TcpError) => service.onError!(e);
+    deliverError(this.caller.id, TcpError.wrap(error), onError);
     this.socket.destroy();
     // The socket may have closed while `onConnect` ran; its close then waited for this.
     if (this.#socketClosed) this.#runOnClose();
@@ -374,13 +373,9 @@ export class ServiceConnection implements CallerHost, WriteSink {
   }
 
   #reportError(error: unknown): void {
-    const wrapped = TcpError.wrap(error);
     const service = this.#service;
-    if (service?.onError !== undefined) {
-      guarded(this.caller.id, () => service.onError!(wrapped, this.caller));
-    } else {
-      publish(channels.error, () => ({ id: this.caller.id, error: wrapped }));
-    }
+    const onError = service?.onError === undefined ? undefined : (e: TcpError) => service.onError!(e, this.caller);
+    deliverError(this.caller.id, TcpError.wrap(error), onError);
   }
 
   #runOnClose(): void {

@@ -21,3 +21,12 @@ export function guarded(id: string | undefined, callback: () => unknown): void {
     report(error);
   }
 }
+
+/**
+ * Hands `error` to `handler` (guarded); with no handler it goes to the
+ * `tcpkit:error` channel, so an error is never silently dropped.
+ */
+export function deliverError<E>(id: string | undefined, error: E, handler: ((error: E) => unknown) | undefined): void {
+  if (handler === undefined) publish(channels.error, () => ({ id, error }));
+  else guarded(id, () => handler(error));
+}

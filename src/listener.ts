@@ -7,7 +7,7 @@
 import type { AddressInfo, Server, Socket } from "node:net";
 import { ServiceConnection, type ConnectionSettings } from "./connection.js";
 import { channels, publish } from "./diagnostics.js";
-import { guarded } from "./guard.js";
+import { deliverError } from "./guard.js";
 import { ListenerError, Messages, TcpError, TlsError, withCause } from "./errors.js";
 import type { Service } from "./service.js";
 import { abortHandshakes } from "./tls/handshake-guard.js";
@@ -202,7 +202,6 @@ export class Listener {
   #reportListenerError(cause: unknown): void {
     const error = cause instanceof TcpError ? cause : new ListenerError(cause instanceof Error ? cause.message : String(cause), { cause });
     const service = this.#service;
-    if (service?.onError === undefined) publish(channels.error, () => ({ error }));
-    else guarded(undefined, () => service.onError!(error));
+    deliverError(undefined, error, service?.onError === undefined ? undefined : (e: TcpError) => service.onError!(e));
   }
 }
