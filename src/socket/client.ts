@@ -7,9 +7,8 @@
  * @module
  */
 import { Client as TcpClient } from "../client.js";
-import { channels, publish } from "../diagnostics.js";
 import { ConnectionClosedError, TcpError, alreadyClosed, withCause } from "../errors.js";
-import { guarded } from "../guard.js";
+import { deliverError } from "../guard.js";
 import type { ConnectionService } from "../service.js";
 import { toBuffer } from "../socket-writer.js";
 import { GenericError, SocketMessages, checkMillis, toSocketError, type ReadTimedOutError } from "./errors.js";
@@ -309,7 +308,7 @@ export class Client {
   #report(error: unknown): void {
     const socketError = toSocketError(error);
     const onError = this.#service?.onError;
-    if (typeof onError === "function") guarded(undefined, () => onError.call(this.#service, this, socketError));
-    else publish(channels.error, () => ({ error: socketError }));
+    const handler = typeof onError === "function" ? (e: typeof socketError) => onError.call(this.#service, this, e) : undefined;
+    deliverError(undefined, socketError, handler);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { channels, publish } from "../diagnostics.js";
 import { withCause } from "../errors.js";
-import { guarded, isThenable } from "../guard.js";
+import { deliverError, isThenable } from "../guard.js";
 import { Caller } from "./caller.js";
 import { isDatagram, type Datagram } from "./datagram.js";
 import { DatagramQueue } from "./datagram-queue.js";
@@ -226,7 +226,6 @@ export class Listener {
   /** To the service's `onError`, else the `tcpkit:error` diagnostics channel; never throws. */
   #report(error: UdpError, service: Service | undefined = this.#service): void {
     const onError = service?.onError;
-    if (onError === undefined) publish(channels.error, () => ({ error }));
-    else guarded(undefined, () => onError.call(service, error));
+    deliverError(undefined, error, onError === undefined ? undefined : (e: UdpError) => onError.call(service, e));
   }
 }
