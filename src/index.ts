@@ -4,13 +4,13 @@
  *
  * @module
  */
-export { Client } from "./client.js";
-export type { ClientConfiguration, ReadBytesOptions, ReadUntilOptions } from "./client.js";
-export { Listener } from "./listener.js";
-export type { ListenerConfiguration } from "./listener.js";
-export { Caller } from "./caller.js";
-export type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
-export type { ByteData } from "./socket-writer.js";
+export { Client } from "./tcp/client.js";
+export type { ClientConfiguration, ReadBytesOptions, ReadUntilOptions } from "./tcp/client.js";
+export { Listener } from "./tcp/listener.js";
+export type { ListenerConfiguration } from "./tcp/listener.js";
+export { Caller } from "./tcp/caller.js";
+export type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./tcp/service.js";
+export type { ByteData } from "./core/bytes.js";
 export {
   ConnectError,
   ConnectionClosedError,
@@ -20,9 +20,9 @@ export {
   TcpError,
   TlsError,
   WriteTimeoutError,
-} from "./errors.js";
-export type { TcpErrorCode, TcpErrorOptions } from "./errors.js";
-export { channels as diagnosticsChannels } from "./diagnostics.js";
+} from "./core/errors.js";
+export type { TcpErrorCode, TcpErrorOptions } from "./core/errors.js";
+export { channels as diagnosticsChannels } from "./core/diagnostics.js";
 export { TlsMessages } from "./tls/messages.js";
 export type {
   CertKey,

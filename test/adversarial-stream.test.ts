@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { Client, Listener, TcpError } from "../src/index.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { rawServer } from "./helpers/peers.js";
-import { StreamReader } from "../src/stream-reader.js";
+import { StreamReader } from "../src/core/stream-reader.js";
 import { Client as SocketClient } from "../src/socket/index.js";
 
 checkLeaksAfterEachTest();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { ByteQueue } from "../src/byte-queue.js";
+import { ByteQueue } from "../src/core/byte-queue.js";
 
 function queueOf(...parts: string[]): ByteQueue {
   const queue = new ByteQueue();

@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { describe, it } from "node:test";
-import { ByteQueue } from "../src/byte-queue.js";
+import { ByteQueue } from "../src/core/byte-queue.js";
 import { Client, Listener, ReadTimeoutError, TcpError, WriteTimeoutError } from "../src/index.js";
-import { StreamReader } from "../src/stream-reader.js";
+import { StreamReader } from "../src/core/stream-reader.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { rawClient, rawServer, readFully } from "./helpers/peers.js";
 

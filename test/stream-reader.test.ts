@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConnectionClosedError, TcpError } from "../src/errors.js";
-import { StreamReader } from "../src/stream-reader.js";
+import { ConnectionClosedError, TcpError } from "../src/core/errors.js";
+import { StreamReader } from "../src/core/stream-reader.js";
 import { rejection } from "./helpers/assertions.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 

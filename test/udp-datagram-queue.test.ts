@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { TcpError } from "../src/errors.js";
+import { TcpError } from "../src/core/errors.js";
 import { DatagramQueue } from "../src/udp/datagram-queue.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 

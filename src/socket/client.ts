@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { Client as TcpClient } from "../client.js";
-import { ConnectionClosedError, TcpError, alreadyClosed, withCause } from "../errors.js";
-import { deliverError } from "../guard.js";
-import type { ConnectionService } from "../service.js";
-import { toBuffer } from "../socket-writer.js";
+import { Client as TcpClient } from "../tcp/client.js";
+import { ConnectionClosedError, TcpError, alreadyClosed, withCause } from "../core/errors.js";
+import { deliverError } from "../core/guard.js";
+import type { ConnectionService } from "../tcp/service.js";
+import { toBuffer } from "../core/bytes.js";
 import { GenericError, SocketMessages, checkMillis, toSocketError, type ReadTimedOutError } from "./errors.js";
 import { Inbox, type ReadResult } from "./inbox.js";
 import { ReadReadyDispatcher } from "./read-ready.js";

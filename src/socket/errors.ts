@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Messages, TcpError, type TcpErrorOptions } from "../errors.js";
+import { Messages, TcpError, type TcpErrorOptions } from "../core/errors.js";
 
 /** The messages of the 1.2.0 `socket` module, word for word, and ours beside them. */
 export const SocketMessages = {

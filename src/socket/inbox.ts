@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { ConnectionClosedError, TcpError } from "../errors.js";
-import { StreamReader } from "../stream-reader.js";
+import { ConnectionClosedError, TcpError } from "../core/errors.js";
+import { StreamReader } from "../core/stream-reader.js";
 import { toSocketError } from "./errors.js";
 
 /** What `read` resolves with: the bytes and their count; `[empty, -1]` after end of stream. */

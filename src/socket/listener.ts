@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { Caller as CoreCaller } from "../caller.js";
-import { Listener as CoreListener } from "../listener.js";
-import type { Service as CoreService } from "../service.js";
+import type { Caller as CoreCaller } from "../tcp/caller.js";
+import { Listener as CoreListener } from "../tcp/listener.js";
+import type { Service as CoreService } from "../tcp/service.js";
 import { adoptConnection, type SocketChannel, type SocketService } from "./client.js";
 import { GenericError, checkMillis, toSocketError } from "./errors.js";
 

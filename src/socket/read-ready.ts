@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { isThenable } from "../guard.js";
+import { isThenable } from "../core/guard.js";
 
 /** What the dispatcher watches and calls. */
 export interface ReadReadySource {

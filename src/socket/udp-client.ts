@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { withCause } from "../errors.js";
-import { toBuffer } from "../socket-writer.js";
+import { withCause } from "../core/errors.js";
+import { toBuffer } from "../core/bytes.js";
 import { Client as UdpCoreClient } from "../udp/client.js";
 import { UdpError } from "../udp/udp-error.js";
 import { GenericError, SocketMessages, checkMillis, toSocketError } from "./errors.js";

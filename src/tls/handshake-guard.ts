@@ -8,7 +8,7 @@
  */
 import type net from "node:net";
 import type tls from "node:tls";
-import { TlsError } from "../errors.js";
+import { TlsError } from "../core/errors.js";
 import { HANDSHAKE_FAILED, handshakeFailed } from "./tls-errors.js";
 
 /** How the guard hands on sockets and failures. */

@@ -8,8 +8,8 @@
  */
 import net from "node:net";
 import tls from "node:tls";
-import { TlsError, withCause } from "../errors.js";
-import { secondsToMs } from "../transport.js";
+import { TlsError, withCause } from "../core/errors.js";
+import { secondsToMs } from "../core/units.js";
 import { toOpenSslCipherList } from "./cipher-names.js";
 import { isKeyStore, loadIdentity, loadTrust } from "./material.js";
 import { TlsMessages } from "./messages.js";

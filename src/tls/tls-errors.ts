@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { TcpError, TlsError, withCause } from "../errors.js";
+import { TlsError } from "../core/errors.js";
 
 /** The start of every handshake failure message. */
 export const HANDSHAKE_FAILED = "TLS handshake failed";
@@ -23,17 +23,4 @@ export function tlsReason(error: unknown): string {
 /** `<prefix>TLS handshake failed: <reason>`, keeping the original error as `cause`. */
 export function handshakeFailed(error: unknown, prefix = ""): TlsError {
   return new TlsError(`${prefix}${HANDSHAKE_FAILED}: ${tlsReason(error)}`, error === undefined ? {} : { cause: error });
-}
-
-/**
- * The error for a failure on an open connection: a `TlsError` with OpenSSL's
- * reason for a TLS alert or record error (`Connection error: tlsv13 alert
- * certificate required`), else a `TcpError` with code `ERR_SOCKET`.
- */
-export function connectionError(error: Error): TcpError {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && code.startsWith("ERR_SSL_")) {
-    return new TlsError(`Connection error: ${tlsReason(error)}`, { cause: error });
-  }
-  return new TcpError(withCause("Connection error", error), { code: "ERR_SOCKET", cause: error });
 }

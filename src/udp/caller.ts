@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ByteData } from "../socket-writer.js";
+import type { ByteData } from "../core/bytes.js";
 import type { OutgoingDatagram } from "./datagram.js";
 import type { UdpEndpoint } from "./endpoint.js";
 

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { withCause } from "../errors.js";
-import { secondsToMs } from "../transport.js";
+import { withCause } from "../core/errors.js";
+import { secondsToMs } from "../core/units.js";
 import type { Datagram, OutgoingDatagram } from "./datagram.js";
 import { DatagramQueue } from "./datagram-queue.js";
 import { UdpEndpoint } from "./endpoint.js";

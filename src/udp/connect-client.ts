@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ByteData } from "../socket-writer.js";
+import type { ByteData } from "../core/bytes.js";
 import { openClientSocket, rethrowAsUdpError, type ReceiveOptions, type UdpSocketParts } from "./client.js";
 import { udpAlreadyClosed } from "./udp-error.js";
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { TcpError, abortedError } from "../errors.js";
+import { TcpError, abortedError } from "../core/errors.js";
 
 /** Limits and the errors the queue hands out. */
 export interface DatagramQueueOptions {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ByteData } from "../socket-writer.js";
+import type { ByteData } from "../core/bytes.js";
 
 /**
  * One UDP datagram and the address it came from (received) or goes to (sent).

@@ -7,14 +7,14 @@
  * @module
  */
 import type { RemoteInfo } from "node:dgram";
-import { withCause } from "../errors.js";
-import { toBuffer, type ByteData } from "../socket-writer.js";
+import { withCause } from "../core/errors.js";
+import { toBuffer, type ByteData } from "../core/bytes.js";
+import { isValidPort } from "../core/units.js";
 import type { Datagram } from "./datagram.js";
 import { UdpError, UdpMessages, udpAlreadyClosed } from "./udp-error.js";
 import {
   MAX_UDP_PAYLOAD,
   closeQuietly,
-  isValidUdpPort,
   literalDestination,
   normalizeAddress,
   resolveDestination,
@@ -79,7 +79,7 @@ export class UdpEndpoint {
     let port: number | undefined;
     let ipv4 = opened.family === 4;
     if (to !== undefined && opened.remote === undefined) {
-      if (!isValidUdpPort(to.port, 1)) {
+      if (!isValidPort(to.port, 1)) {
         throw new UdpError(withCause(UdpMessages.sendFailed, `port must be an integer from 1 to 65535, got ${String(to.port)}`), {
           code: "ERR_INVALID_ARGUMENT",
         });

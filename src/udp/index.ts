@@ -16,4 +16,4 @@ export type { BytesService, DatagramService, OnDatagramResult, Service } from ".
 export type { Datagram, OutgoingDatagram } from "./datagram.js";
 export { UdpError, UdpMessages } from "./udp-error.js";
 export { MAX_UDP_PAYLOAD } from "./udp-transport.js";
-export type { ByteData } from "../socket-writer.js";
+export type { ByteData } from "../core/bytes.js";

@@ -4,16 +4,17 @@
  *
  * @module
  */
-import { channels, publish } from "../diagnostics.js";
-import { withCause } from "../errors.js";
-import { deliverError, isThenable } from "../guard.js";
+import { channels, publish } from "../core/diagnostics.js";
+import { withCause } from "../core/errors.js";
+import { deliverError, isThenable } from "../core/guard.js";
 import { Caller } from "./caller.js";
 import { isDatagram, type Datagram } from "./datagram.js";
 import { DatagramQueue } from "./datagram-queue.js";
 import { UdpEndpoint } from "./endpoint.js";
 import type { OnDatagramResult, Service } from "./service.js";
 import { UdpError, UdpMessages, udpAlreadyClosed, udpReadTimeout } from "./udp-error.js";
-import { isValidUdpPort, openUdpSocket } from "./udp-transport.js";
+import { isValidPort } from "../core/units.js";
+import { openUdpSocket } from "./udp-transport.js";
 
 /** Configuration of a UDP {@link Listener}. */
 export interface ListenerConfiguration {
@@ -121,7 +122,7 @@ export class Listener {
     }
     const fail = (cause: unknown): UdpError =>
       new UdpError(withCause(UdpMessages.listenerInit, cause), { code: "ERR_LISTENER", cause });
-    if (!isValidUdpPort(this.#port, 0)) throw fail(`port must be an integer from 0 to 65535, got ${String(this.#port)}`);
+    if (!isValidPort(this.#port, 0)) throw fail(`port must be an integer from 0 to 65535, got ${String(this.#port)}`);
     const maxQueued = this.#config.maxQueuedDatagrams ?? 1024;
     if (!Number.isInteger(maxQueued) || maxQueued < 1) throw fail(`maxQueuedDatagrams must be a positive integer, got ${String(maxQueued)}`);
     this.#starting = true;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Messages, TcpError, type TcpErrorCode, type TcpErrorOptions } from "../errors.js";
+import { Messages, TcpError, type TcpErrorCode, type TcpErrorOptions } from "../core/errors.js";
 
 /** The messages of the Ballerina `udp` module, word for word, and ours beside them. */
 export const UdpMessages = {

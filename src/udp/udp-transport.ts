@@ -10,6 +10,7 @@
 import dgram from "node:dgram";
 import { lookup } from "node:dns/promises";
 import net from "node:net";
+import { isValidPort } from "../core/units.js";
 
 /** An IP version. */
 export type IpFamily = 4 | 6;
@@ -35,11 +36,6 @@ export interface OpenUdpSocket {
   readonly dualStack: boolean;
   /** The connected peer's address, for a connected socket. */
   readonly remote: { readonly address: string; readonly port: number } | undefined;
-}
-
-/** Whether `port` is an integer in `min..65535`. */
-export function isValidUdpPort(port: unknown, min: number): port is number {
-  return typeof port === "number" && Number.isInteger(port) && port >= min && port <= 65535;
 }
 
 /** An IP literal as is, or a host name looked up (in `family` when not 0). */
@@ -99,12 +95,12 @@ function toDestination(found: { address: string; family: IpFamily }, opened: Ope
  */
 export async function openUdpSocket(options: UdpSocketOptions): Promise<OpenUdpSocket> {
   const localPort = options.localPort ?? 0;
-  if (!isValidUdpPort(localPort, 0)) throw new RangeError(`local port must be an integer from 0 to 65535, got ${String(localPort)}`);
+  if (!isValidPort(localPort, 0)) throw new RangeError(`local port must be an integer from 0 to 65535, got ${String(localPort)}`);
   const local = options.localHost === undefined ? undefined : await resolveHost(options.localHost, 0);
   let remote: { address: string; family: IpFamily; port: number } | undefined;
   if (options.remote !== undefined) {
     const { host, port } = options.remote;
-    if (!isValidUdpPort(port, 1)) throw new RangeError(`remote port must be an integer from 1 to 65535, got ${String(port)}`);
+    if (!isValidPort(port, 1)) throw new RangeError(`remote port must be an integer from 1 to 65535, got ${String(port)}`);
     remote = { ...(await resolveHost(host, local?.family ?? 0)), port };
   }
   const family = local?.family ?? remote?.family;

@@ -6,14 +6,15 @@
  */
 import type { AddressInfo, Server, Socket } from "node:net";
 import { ServiceConnection, type ConnectionSettings } from "./connection.js";
-import { channels, publish } from "./diagnostics.js";
-import { deliverError } from "./guard.js";
-import { ListenerError, Messages, TcpError, TlsError, withCause } from "./errors.js";
+import { channels, publish } from "../core/diagnostics.js";
+import { deliverError } from "../core/guard.js";
+import { ListenerError, Messages, TcpError, TlsError, withCause } from "../core/errors.js";
 import type { Service } from "./service.js";
-import { abortHandshakes } from "./tls/handshake-guard.js";
-import { prepareListenerTls } from "./tls/secure-config.js";
-import type { ListenerSecureSocket } from "./tls/secure-socket.js";
-import { createListeningServer, isValidPort, secondsToMs } from "./transport.js";
+import { abortHandshakes } from "../tls/handshake-guard.js";
+import { prepareListenerTls } from "../tls/secure-config.js";
+import type { ListenerSecureSocket } from "../tls/secure-socket.js";
+import { isValidPort, secondsToMs } from "../core/units.js";
+import { createListeningServer } from "./transport.js";
 
 /** Configuration of a {@link Listener}. Times are in seconds; 0 means no limit. */
 export interface ListenerConfiguration {

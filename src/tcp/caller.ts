@@ -4,8 +4,9 @@
  * @module
  */
 import type { Socket } from "node:net";
-import { SocketWriter, type ByteData, type WriteSink } from "./socket-writer.js";
-import { tlsInfoOf, type TlsInfo } from "./tls/tls-info.js";
+import type { ByteData } from "../core/bytes.js";
+import { SocketWriter, type WriteSink } from "./socket-writer.js";
+import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
 
 /** What the caller needs from the connection that owns it. */
 export interface CallerHost {

@@ -8,12 +8,12 @@
  */
 import type { Socket } from "node:net";
 import { Caller, type CallerHost } from "./caller.js";
-import { channels, publish } from "./diagnostics.js";
-import { TcpError, withCause } from "./errors.js";
-import { deliverError, guarded, isThenable } from "./guard.js";
+import { channels, publish } from "../core/diagnostics.js";
+import { TcpError, withCause } from "../core/errors.js";
+import { deliverError, guarded, isThenable } from "../core/guard.js";
 import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
 import type { WriteSink } from "./socket-writer.js";
-import { connectionError } from "./tls/tls-errors.js";
+import { connectionError } from "./connection-error.js";
 
 /** Per-connection settings from the listener; times in ms, 0 = none. */
 export interface ConnectionSettings {

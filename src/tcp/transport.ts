@@ -9,10 +9,11 @@
 import { lookup } from "node:dns/promises";
 import net from "node:net";
 import tls from "node:tls";
-import { ConnectError, Messages, TcpError, TlsError, abortedError, withCause } from "./errors.js";
-import { guardHandshakes } from "./tls/handshake-guard.js";
-import { HANDSHAKE_FAILED, handshakeFailed } from "./tls/tls-errors.js";
-import type { ClientTlsSettings, ListenerTlsSettings } from "./tls/secure-config.js";
+import { ConnectError, Messages, TcpError, TlsError, abortedError, withCause } from "../core/errors.js";
+import { isValidPort } from "../core/units.js";
+import { guardHandshakes } from "../tls/handshake-guard.js";
+import { HANDSHAKE_FAILED, handshakeFailed } from "../tls/tls-errors.js";
+import type { ClientTlsSettings, ListenerTlsSettings } from "../tls/secure-config.js";
 
 /** What {@link connectSocket} needs; times in milliseconds. */
 export interface SocketConnectOptions {
@@ -26,22 +27,6 @@ export interface SocketConnectOptions {
   signal?: AbortSignal | undefined;
   /** TLS on: resolve only after the handshake. */
   tls?: ClientTlsSettings | undefined;
-}
-
-/** Whether `port` is an integer in `min..65535`. */
-export function isValidPort(port: unknown, min: number): port is number {
-  return typeof port === "number" && Number.isInteger(port) && port >= min && port <= 65535;
-}
-
-/** Seconds as Ballerina takes them (decimals allowed, 0 = no limit) to milliseconds. */
-export function secondsToMs(seconds: number | undefined, fallback: number, name: string): number {
-  const value = seconds ?? fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new TcpError(`${name} must be a number of seconds >= 0, got ${String(value)}`, {
-      code: "ERR_INVALID_ARGUMENT",
-    });
-  }
-  return Math.round(value * 1000);
 }
 
 /**

@@ -5,15 +5,17 @@
  * @module
  */
 import type { Socket } from "node:net";
-import { channels, publish } from "./diagnostics.js";
-import { ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } from "./errors.js";
-import { SocketWriter, toBuffer, type ByteData } from "./socket-writer.js";
-import { StreamReader, type ReadRequest } from "./stream-reader.js";
-import { connectSocket, secondsToMs } from "./transport.js";
-import { prepareClientTls } from "./tls/secure-config.js";
-import type { ClientSecureSocket } from "./tls/secure-socket.js";
-import { connectionError } from "./tls/tls-errors.js";
-import { tlsInfoOf, type TlsInfo } from "./tls/tls-info.js";
+import { channels, publish } from "../core/diagnostics.js";
+import { ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } from "../core/errors.js";
+import { toBuffer, type ByteData } from "../core/bytes.js";
+import { SocketWriter } from "./socket-writer.js";
+import { StreamReader, type ReadRequest } from "../core/stream-reader.js";
+import { secondsToMs } from "../core/units.js";
+import { connectSocket } from "./transport.js";
+import { prepareClientTls } from "../tls/secure-config.js";
+import type { ClientSecureSocket } from "../tls/secure-socket.js";
+import { connectionError } from "./connection-error.js";
+import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
 
 /** Configuration of {@link Client.connect}. Times are in seconds; 0 means no limit. */
 export interface ClientConfiguration {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Caller } from "./caller.js";
-import type { TcpError } from "./errors.js";
+import type { TcpError } from "../core/errors.js";
 
 /** What `onBytes` may return: bytes to write back, an error for `onError`, or nothing. */
 export type OnBytesResult = Uint8Array | string | TcpError | Error | void | undefined | null;

@@ -6,18 +6,8 @@
  * @module
  */
 import type { Socket } from "node:net";
-import { Messages, TcpError, WriteTimeoutError, alreadyClosed, withCause } from "./errors.js";
-
-/** Bytes in, as the public API takes them. */
-export type ByteData = Uint8Array | string;
-
-/** Turns user data into a Buffer without copying a Uint8Array. */
-export function toBuffer(data: ByteData): Buffer {
-  if (typeof data === "string") return Buffer.from(data, "utf8");
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  throw new TcpError("data must be a Uint8Array or a string", { code: "ERR_INVALID_ARGUMENT" });
-}
+import { toBuffer, type ByteData } from "../core/bytes.js";
+import { Messages, TcpError, WriteTimeoutError, alreadyClosed, withCause } from "../core/errors.js";
 
 /**
  * Hears how a write made with {@link SocketWriter.writeFor} ended: one object
