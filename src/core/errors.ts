@@ -5,26 +5,9 @@
  * @module
  */
 
-/** The stable codes of {@link TcpError}; match on these, not on messages. */
-export type TcpErrorCode =
-  | "ERR_TCP"
-  | "ERR_CONNECT"
-  | "ERR_READ_TIMEOUT"
-  | "ERR_WRITE_TIMEOUT"
-  | "ERR_CONNECTION_CLOSED"
-  | "ERR_SOCKET_CLOSED"
-  | "ERR_TLS"
-  | "ERR_LISTENER"
-  | "ERR_ABORTED"
-  | "ERR_MAX_LENGTH"
-  | "ERR_INVALID_ARGUMENT"
-  | "ERR_TOO_MANY_PENDING_READS"
-  | "ERR_WRITE_BUFFER_FULL"
-  | "ERR_WRITE"
-  | "ERR_SOCKET"
-  | "ERR_HANDLER"
-  | "ERR_BIND"
-  | "ERR_MESSAGE_SIZE";
+import type { TcpErrorCode } from "./error-codes.js";
+
+export type { TcpErrorCode } from "./error-codes.js";
 
 /** Options of the {@link TcpError} constructor. */
 export interface TcpErrorOptions {
@@ -33,6 +16,9 @@ export interface TcpErrorOptions {
   /** The stable code; each subclass has its own default. */
   code?: TcpErrorCode;
 }
+
+/** Options of a subclass whose code is fixed. */
+export type SubclassOptions = Omit<TcpErrorOptions, "code">;
 
 /** The messages the Ballerina `tcp` module uses; kept word for word. */
 export const Messages = {
@@ -85,27 +71,32 @@ export function withCause(message: string, cause: unknown): string {
 
 /** The connection (or its local binding) could not be made. */
 export class ConnectError extends TcpError {
-  constructor(message: string, options: TcpErrorOptions = {}) {
+  declare readonly code: "ERR_CONNECT";
+  constructor(message: string, options: SubclassOptions = {}) {
     super(message, { code: "ERR_CONNECT", ...options });
   }
 }
 
 /** No data arrived within the read time-out; the connection stays open. */
 export class ReadTimeoutError extends TcpError {
-  constructor(message: string = Messages.readTimeout, options: TcpErrorOptions = {}) {
+  declare readonly code: "ERR_READ_TIMEOUT";
+  constructor(message: string = Messages.readTimeout, options: SubclassOptions = {}) {
     super(message, { code: "ERR_READ_TIMEOUT", ...options });
   }
 }
 
 /** A write made no progress within the write time-out; the connection is closed. */
 export class WriteTimeoutError extends TcpError {
-  constructor(message: string = Messages.writeTimeout, options: TcpErrorOptions = {}) {
+  declare readonly code: "ERR_WRITE_TIMEOUT";
+  constructor(message: string = Messages.writeTimeout, options: SubclassOptions = {}) {
     super(message, { code: "ERR_WRITE_TIMEOUT", ...options });
   }
 }
 
 /** The peer or the local side closed the connection. */
 export class ConnectionClosedError extends TcpError {
+  /** `ERR_CONNECTION_CLOSED` when the peer closed, `ERR_SOCKET_CLOSED` when this side had. */
+  declare readonly code: "ERR_CONNECTION_CLOSED" | "ERR_SOCKET_CLOSED";
   constructor(message: string = Messages.serverClosed, options: TcpErrorOptions = {}) {
     super(message, { code: "ERR_CONNECTION_CLOSED", ...options });
   }
@@ -113,14 +104,16 @@ export class ConnectionClosedError extends TcpError {
 
 /** A TLS configuration that cannot be used, or a failed handshake. */
 export class TlsError extends TcpError {
-  constructor(message: string, options: TcpErrorOptions = {}) {
+  declare readonly code: "ERR_TLS";
+  constructor(message: string, options: SubclassOptions = {}) {
     super(message, { code: "ERR_TLS", ...options });
   }
 }
 
 /** The listener could not start, or was used in the wrong state. */
 export class ListenerError extends TcpError {
-  constructor(message: string, options: TcpErrorOptions = {}) {
+  declare readonly code: "ERR_LISTENER";
+  constructor(message: string, options: SubclassOptions = {}) {
     super(message, { code: "ERR_LISTENER", ...options });
   }
 }

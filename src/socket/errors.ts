@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Messages, TcpError, type TcpErrorOptions } from "../core/errors.js";
+import { Messages, ReadTimeoutError, TcpError, type SubclassOptions, type TcpErrorOptions } from "../core/errors.js";
 
 /** The messages of the 1.2.0 `socket` module, word for word, and ours beside them. */
 export const SocketMessages = {
@@ -34,6 +34,7 @@ export class GenericError extends TcpError {
 
 /**
  * A read got nothing within `readTimeoutInMillis`: `read timed out`. The socket stays open.
+ * It is a {@link ReadTimeoutError}, as TCP's and UDP's read time-outs are.
  *
  * @example
  * ```ts
@@ -41,9 +42,9 @@ export class GenericError extends TcpError {
  * catch (e) { if (e instanceof ReadTimedOutError) await caller.close(); }
  * ```
  */
-export class ReadTimedOutError extends TcpError {
-  constructor(message: string = SocketMessages.readTimedOut, options: TcpErrorOptions = {}) {
-    super(message, { code: "ERR_READ_TIMEOUT", ...options });
+export class ReadTimedOutError extends ReadTimeoutError {
+  constructor(message: string = SocketMessages.readTimedOut, options: SubclassOptions = {}) {
+    super(message, options);
   }
 }
 

@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { Messages, TcpError, type TcpErrorCode, type TcpErrorOptions } from "../core/errors.js";
+import { Messages, ReadTimeoutError, TcpError, type TcpErrorCode, type TcpErrorOptions } from "../core/errors.js";
+
+/** Marks every error the udp module makes, so `instanceof UdpError` holds for its time-outs too. */
+const FROM_UDP = Symbol("tcpkit.udp");
+
+function markFromUdp(error: TcpError): void {
+  Object.defineProperty(error, FROM_UDP, { value: true });
+}
 
 /** The messages of the Ballerina `udp` module, word for word, and ours beside them. */
 export const UdpMessages = {
@@ -24,7 +31,9 @@ export const UdpMessages = {
  * `ERR_READ_TIMEOUT` (`Read timed out`), `ERR_BIND` (the local address
  * cannot be used), `ERR_MESSAGE_SIZE` (payload over the UDP maximum),
  * `ERR_SOCKET_CLOSED`, `ERR_WRITE`, `ERR_SOCKET`, `ERR_INVALID_ARGUMENT`,
- * `ERR_LISTENER`, `ERR_HANDLER`.
+ * `ERR_LISTENER`, `ERR_HANDLER`. A read time-out is also a
+ * {@link ReadTimeoutError} (the same class as TCP's), and still
+ * `instanceof UdpError`: every error the udp module makes is.
  *
  * @example
  * ```ts
@@ -35,6 +44,12 @@ export const UdpMessages = {
 export class UdpError extends TcpError {
   constructor(message: string, options: TcpErrorOptions = {}) {
     super(message, { code: "ERR_SOCKET", ...options });
+    markFromUdp(this);
+  }
+
+  /** True for every error the udp module makes, whatever its class. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof TcpError && (value as { [FROM_UDP]?: boolean })[FROM_UDP] === true;
   }
 
   /** `error` itself when it is a `UdpError`, else one with its message and `cause`. */
@@ -46,9 +61,17 @@ export class UdpError extends TcpError {
   }
 }
 
+/** A UDP read that gave up: a {@link ReadTimeoutError}, and a {@link UdpError} too. */
+export class UdpReadTimeoutError extends ReadTimeoutError {
+  constructor() {
+    super(UdpMessages.readTimeout);
+    markFromUdp(this);
+  }
+}
+
 /** The error every read that gave up gets: `Read timed out`. */
-export function udpReadTimeout(): UdpError {
-  return new UdpError(UdpMessages.readTimeout, { code: "ERR_READ_TIMEOUT" });
+export function udpReadTimeout(): UdpReadTimeoutError {
+  return new UdpReadTimeoutError();
 }
 
 /** The error for any use of a UDP socket after `close()`. */
