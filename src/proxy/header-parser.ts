@@ -90,7 +90,7 @@ export class ProxyHeaderParser {
   #failure: TcpError | undefined;
 
   constructor(options: ProxyHeaderParserOptions = {}) {
-    const accept = options.accept ?? true;
+    const accept = options.accept === undefined ? true : options.accept;
     if (accept !== true && accept !== "v1" && accept !== "v2") {
       throw new TcpError(`proxyProtocol must be true, "v1" or "v2", got ${String(accept)}`, { code: "ERR_INVALID_ARGUMENT" });
     }
@@ -163,15 +163,17 @@ export class ProxyHeaderParser {
 /**
  * Looks at the bytes of a header so far: a complete header, or the number of bytes it needs
  * at least (always more than `bytes.length`); throws as soon as they cannot be a valid header.
+ * The first byte alone tells the versions apart (`P` or CR), so a version that is not accepted
+ * is refused at once, with the same reason however the bytes were split.
  */
 function examine(bytes: Buffer, accept: ProxyAcceptVersion): Parsed | number {
   const first = bytes[0];
   if (first === V1_PREFIX[0]) {
-    if (accept === "v2") throw invalidProxyHeader(startsLike(bytes, V1_PREFIX) ? "version 1 not accepted" : "not a PROXY protocol header");
+    if (accept === "v2") throw invalidProxyHeader("version 1 not accepted");
     return examineV1(bytes);
   }
   if (first === V2_SIGNATURE[0]) {
-    if (accept === "v1") throw invalidProxyHeader(startsLike(bytes, V2_SIGNATURE) ? "version 2 not accepted" : "not a PROXY protocol header");
+    if (accept === "v1") throw invalidProxyHeader("version 2 not accepted");
     return examineV2(bytes);
   }
   throw invalidProxyHeader("not a PROXY protocol header");
