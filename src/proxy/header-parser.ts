@@ -33,6 +33,8 @@ const LF = 0x0a;
 /** Address block sizes of the v2 families UNSPEC, INET, INET6, UNIX. */
 const V2_ADDRESS_LENGTH = [0, 12, 36, 216] as const;
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
+/** The first buffer for a header that spans chunks: enough for any v1 line and most v2 headers. */
+const MIN_HELD = 128;
 
 /** Options of {@link ProxyHeaderParser}. */
 export interface ProxyHeaderParserOptions {
@@ -84,7 +86,7 @@ export class ProxyHeaderParser {
   /** Bytes of a header that spans chunks; `undefined` while nothing is held. */
   #held: Buffer | undefined;
   #heldLength = 0;
-  /** How many bytes the held header needs at least (its full length once known). */
+  /** How many bytes the held header needs at least (its full length once known); `#held` grows toward it. */
   #wanted = 0;
   #finished = false;
   #failure: TcpError | undefined;
@@ -120,7 +122,7 @@ export class ProxyHeaderParser {
     if (chunk.length === 0) return NEED_MORE;
     const result = examine(chunk, this.#accept);
     if (typeof result !== "number") return this.#done(result, chunk.subarray(result.length));
-    this.#held = Buffer.allocUnsafe(result);
+    this.#held = Buffer.allocUnsafe(Math.min(result, Math.max(2 * chunk.length, MIN_HELD)));
     chunk.copy(this.#held);
     this.#heldLength = chunk.length;
     this.#wanted = result;
@@ -131,13 +133,15 @@ export class ProxyHeaderParser {
   #pushMore(chunk: Buffer): ProxyParseResult {
     let offset = 0;
     for (;;) {
+      const count = Math.min(this.#wanted - this.#heldLength, chunk.length - offset);
       let held = this.#held!;
-      if (held.length < this.#wanted) {
-        held = Buffer.allocUnsafe(this.#wanted);
+      if (held.length < this.#heldLength + count) {
+        // Grow with what arrived, not with what the header announces: 16 bytes of a v2
+        // header must not make a connection reserve 64 KiB.
+        held = Buffer.allocUnsafe(Math.min(this.#wanted, Math.max(2 * held.length, this.#heldLength + count)));
         this.#held!.copy(held, 0, 0, this.#heldLength);
         this.#held = held;
       }
-      const count = Math.min(this.#wanted - this.#heldLength, chunk.length - offset);
       chunk.copy(held, this.#heldLength, offset, offset + count);
       this.#heldLength += count;
       offset += count;
@@ -281,7 +285,8 @@ function parseV2Body(bytes: Buffer, family: number, total: number): ProxyHeader 
   }
   // UNIX (family 3) paths are not host/port addresses; only its TLVs are kept.
   const start = at + V2_ADDRESS_LENGTH[family as 1 | 2 | 3];
-  if (start < total) parseTlvs(Buffer.from(bytes.subarray(start, total)), header);
+  // One exact-size copy for all values: they outlive the chunk, and must not pin a pool slab.
+  if (start < total) parseTlvs(Buffer.from(new Uint8Array(bytes.subarray(start, total)).buffer), header);
   return header;
 }
 
