@@ -11,7 +11,7 @@
  */
 
 import { TcpError } from "../errors.js";
-import type { ProxyAcceptVersion, ProxyAddress, ProxyHeader, ProxyTlv } from "./header.js";
+import type { ProxyAcceptVersion, ProxyHeader, ProxyTlv } from "./header.js";
 import { ProxyTlvType } from "./header.js";
 import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./ip-address.js";
 import { invalidProxyHeader } from "./proxy-errors.js";
@@ -274,11 +274,11 @@ function parseV2Body(bytes: Buffer, family: number, total: number): ProxyHeader 
   const header: ProxyHeader = { version: 2, command: "PROXY", tlvs: [] };
   const at = V2_FIXED_LENGTH;
   if (family === 1) {
-    header.source = address(formatIPv4(bytes, at), bytes.readUInt16BE(at + 8));
-    header.destination = address(formatIPv4(bytes, at + 4), bytes.readUInt16BE(at + 10));
+    header.source = { host: formatIPv4(bytes, at), port: bytes.readUInt16BE(at + 8) };
+    header.destination = { host: formatIPv4(bytes, at + 4), port: bytes.readUInt16BE(at + 10) };
   } else if (family === 2) {
-    header.source = address(formatIPv6(bytes, at), bytes.readUInt16BE(at + 32));
-    header.destination = address(formatIPv6(bytes, at + 16), bytes.readUInt16BE(at + 34));
+    header.source = { host: formatIPv6(bytes, at), port: bytes.readUInt16BE(at + 32) };
+    header.destination = { host: formatIPv6(bytes, at + 16), port: bytes.readUInt16BE(at + 34) };
   } else if (family === 0) {
     // UNSPEC: the spec tells the receiver to ignore the block; its layout is unknown.
     return header;
@@ -288,10 +288,6 @@ function parseV2Body(bytes: Buffer, family: number, total: number): ProxyHeader 
   // One exact-size copy for all values: they outlive the chunk, and must not pin a pool slab.
   if (start < total) parseTlvs(Buffer.from(new Uint8Array(bytes.subarray(start, total)).buffer), header);
   return header;
-}
-
-function address(host: string, port: number): ProxyAddress {
-  return { host, port };
 }
 
 /** Splits the TLV block (a private copy: values are views of it) and decodes ALPN and AUTHORITY. */
