@@ -1,13 +1,15 @@
 /**
  * The 1.2.0 `socket:Client` (and `socket:Caller`, which is the same type),
- * built on tcpkit's TCP core: a connected core `Client` (or a listener's
- * connection) feeds an {@link Inbox}; `read(length?)` reads from it; a
+ * built on tcpkit's TCP core: its own socket (see `socket-feed.ts`) or a
+ * listener's connection feeds an {@link Inbox}; `read(length?)` reads from it; a
  * callback service gets `onConnect`, `onReadReady` and `onError`.
  *
  * @module
  */
-import { Client as TcpClient } from "../tcp/client.js";
-import { ConnectionClosedError, TcpError, alreadyClosed, withCause } from "../core/errors.js";
+import type { Socket } from "node:net";
+import { TcpError, alreadyClosed, withCause } from "../core/errors.js";
+import { connectSocket } from "../tcp/transport.js";
+import { feedInbox } from "./socket-feed.js";
 import { deliverError } from "../core/guard.js";
 import type { ConnectionService } from "../tcp/service.js";
 import { toBuffer } from "../core/bytes.js";
@@ -59,20 +61,25 @@ export interface SocketChannel {
 
 /** Unread bytes beyond which the socket stops reading until `read` catches up. */
 const HIGH_WATER_MARK = 256 * 1024;
+/** How long a connect may take, as the core client's default. */
+const CONNECT_TIMEOUT_MS = 30_000;
 /** The largest `read(length)`: one read never buffers more than this. */
 const MAX_READ_LENGTH = 64 * 1024 * 1024;
 
-const ADOPT = Symbol("tcpkit.socket.adopt");
-
+/** What a listener's connection brings to the {@link Client} made for it. */
 interface Adoption {
-  readonly [ADOPT]: {
-    readonly channel: SocketChannel;
-    readonly service: SocketService | undefined;
-    readonly readTimeoutMs: number;
-    /** Filled in by the constructor: what the TCP core listener drives. */
-    connection?: ConnectionService;
-  };
+  readonly channel: SocketChannel;
+  readonly service: SocketService | undefined;
+  readonly readTimeoutMs: number;
+  /** Filled in by the constructor: what the TCP core listener drives. */
+  connection?: ConnectionService;
 }
+
+/**
+ * Handed from {@link adoptConnection} to the constructor it calls, and taken
+ * there at once: the public constructor's config stays what the 1.2.0 API says.
+ */
+let adopting: Adoption | undefined;
 
 /**
  * Makes the {@link Caller} of a listener's connection and the core
@@ -83,9 +90,15 @@ export function adoptConnection(
   service: SocketService | undefined,
   readTimeoutMs: number,
 ): { caller: Caller; connection: ConnectionService } {
-  const adoption: Adoption = { [ADOPT]: { channel, service, readTimeoutMs } };
-  const caller = new Client(adoption as unknown as ClientConfig);
-  return { caller, connection: adoption[ADOPT].connection! };
+  const adoption: Adoption = { channel, service, readTimeoutMs };
+  adopting = adoption;
+  let caller: Caller;
+  try {
+    caller = new Client({ host: channel.remoteAddress, port: channel.remotePort });
+  } finally {
+    adopting = undefined;
+  }
+  return { caller, connection: adoption.connection! };
 }
 
 /**
@@ -113,7 +126,8 @@ export class Client {
 
   /** Starts connecting to `config.host:config.port` (see the class notes). */
   constructor(config: ClientConfig) {
-    const adoption = (config as Partial<Adoption>)[ADOPT];
+    const adoption = adopting;
+    adopting = undefined;
     this.#inbox.onChange = () => this.#dispatcher?.poke();
     if (adoption !== undefined) {
       this.#service = adoption.service;
@@ -226,12 +240,17 @@ export class Client {
   }
 
   async #connect(config: ClientConfig): Promise<SocketChannel | GenericError> {
-    let core: TcpClient;
+    let socket: Socket;
     try {
       if (config === null || typeof config !== "object") throw new TypeError("a ClientConfig { host, port } is required");
       this.#readTimeoutMs = checkMillis(config.readTimeoutInMillis, 300_000, "readTimeoutInMillis");
-      // Reads time out in the inbox; the core's own reads (the pump) never do.
-      core = await TcpClient.connect(config.host, config.port, { timeout: 0 });
+      socket = await connectSocket({
+        host: config.host,
+        port: config.port,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        noDelay: true,
+        keepAliveMs: false,
+      });
     } catch (error) {
       const cause = error instanceof TcpError && error.cause !== undefined ? error.cause : error;
       return new GenericError(withCause(SocketMessages.startClient, cause), {
@@ -239,43 +258,14 @@ export class Client {
         cause: error,
       });
     }
-    const channel: SocketChannel = {
-      write: (data) => core.writeBytes(data),
-      shutdownWrite: () => core.shutdownWrite(),
-      close: () => core.close(),
-      remoteAddress: core.remoteHost,
-      remotePort: core.remotePort,
-      localAddress: core.localHost,
-      localPort: core.localPort,
-    };
+    const channel = feedInbox(socket, this.#inbox, (error) => this.#report(error));
     this.#channel = channel;
     if (this.#closing) {
-      await core.close();
+      await channel.close();
       return channel;
     }
     this.#startService();
-    void this.#pump(core);
     return channel;
-  }
-
-  /** Moves bytes from the core client into the inbox, waiting while too much is unread. */
-  async #pump(core: TcpClient): Promise<void> {
-    for (;;) {
-      let chunk: Uint8Array;
-      try {
-        chunk = await core.readBytes();
-      } catch (error) {
-        if (error instanceof ConnectionClosedError && error.code === "ERR_CONNECTION_CLOSED") {
-          this.#inbox.end();
-        } else if (!this.#closing && error instanceof TcpError) {
-          this.#inbox.fail(error);
-          this.#report(error);
-        }
-        return;
-      }
-      const gate = this.#inbox.push(chunk as Buffer);
-      if (gate !== undefined) await gate;
-    }
   }
 
   /** What the TCP core listener drives for an adopted connection. */

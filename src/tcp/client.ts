@@ -11,6 +11,7 @@ import { toBuffer, type ByteData } from "../core/bytes.js";
 import { SocketWriter } from "./socket-writer.js";
 import { StreamReader, type ReadRequest } from "../core/stream-reader.js";
 import { secondsToMs } from "../core/units.js";
+import { shutdownWrite } from "./shutdown-write.js";
 import { connectSocket } from "./transport.js";
 import { prepareClientTls } from "../tls/secure-config.js";
 import type { ClientSecureSocket } from "../tls/secure-socket.js";
@@ -226,17 +227,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   /** Sends FIN: the peer sees end of stream; reading goes on. */
   shutdownWrite(): Promise<void> {
-    const socket = this.#socket;
-    if (socket.destroyed) return Promise.reject(alreadyClosed());
-    if (socket.writableFinished) return Promise.resolve(); // the FIN is out already
-    // The callback gets an error when the socket is destroyed before the FIN went out.
-    return new Promise((resolve, reject) =>
-      socket.end((error?: Error | null) => {
-        if (!error) resolve();
-        else if (this.#closing) reject(alreadyClosed());
-        else reject(new TcpError(withCause(Messages.writeFailed, error), { code: "ERR_WRITE", cause: error }));
-      }),
-    );
+    return shutdownWrite(this.#socket, () => this.#closing);
   }
 
   /**
