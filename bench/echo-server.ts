@@ -10,8 +10,6 @@ import { Listener } from "../src/index.js";
 import { exitWhenStdinCloses, reply } from "./proc.js";
 import { tlsEchoServer } from "./tls-servers.js";
 
-export type ServerKind = "tcpkit" | "raw";
-
 let connections = 0;
 
 /** The raw echo the idiomatic fast way: write back each chunk, honouring back-pressure. */
@@ -32,7 +30,8 @@ function rawEchoSocket(socket: net.Socket): void {
 
 async function rawTcp(): Promise<number> {
   const server = net.createServer({ noDelay: true }, rawEchoSocket);
-  server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
+  // No backlog option: Node's default (511), what tcpkit's Listener listens with (the cell checks).
+  server.listen({ port: 0, host: "127.0.0.1" });
   await new Promise((resolve) => server.once("listening", resolve));
   return (server.address() as net.AddressInfo).port;
 }

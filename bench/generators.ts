@@ -1,8 +1,11 @@
 /**
- * The load generators, the same for both sides of every comparison: the
- * shared C `loadgen` (ping-pong) and this bench's C `churn`, compiled into a
- * cache directory outside git, or raw `node:net` stand-ins when gcc or
- * libssl are missing. They run pinned to core 1; the servers to core 0.
+ * The load generators, the same for both sides of every comparison: the C
+ * `loadgen` (ping-pong; vendored in bench/loadgen-c/) and the C `churn`
+ * (bench/churn-c/), compiled by `npm run bench` into a cache directory
+ * outside git. When one cannot be built the bench says so loudly and uses
+ * the raw `node:net` generator (bench/node-loadgen.ts) in its place, and the
+ * output names the generator that ran. They run pinned to core 1; the code
+ * under test to core 0.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
@@ -18,12 +21,10 @@ export const cacheDir = join(repoRoot, "node_modules", ".cache", "tcpkit-bench")
 /** What a generator prints (the shared loadgen's field names). */
 export interface GeneratorResult {
   msgs_per_s: number;
-  mb_per_s: number;
   p50_us: number;
   p99_us: number;
   msgs_all: number;
   errors: number;
-  client?: string;
   first_error?: string;
 }
 
@@ -36,46 +37,75 @@ export interface LoadOptions {
   tls: boolean;
 }
 
-function loadgenSource(): string | undefined {
-  const candidates = [
-    process.env["TCPKIT_LOADGEN_SRC"],
-    join(repoRoot, "..", "shared", "peers", "loadgen-c", "loadgen.c"),
-    "/work/shared/peers/loadgen-c/loadgen.c",
-  ];
-  return candidates.find((path): path is string => path !== undefined && existsSync(path));
+/** Why gcc failed, with what to install when the cause is a missing tool or header. */
+function buildFailure(result: ReturnType<typeof spawnSync>): string {
+  if (result.error !== undefined) {
+    return `${result.error.message}${(result.error as NodeJS.ErrnoException).code === "ENOENT" ? " (install gcc: apt-get install gcc)" : ""}`;
+  }
+  const stderr = String(result.stderr).trim();
+  const hint = /openssl\/\w+\.h|-lssl|-lcrypto/.test(stderr) ? " (the OpenSSL headers are missing: apt-get install libssl-dev)" : "";
+  return `${stderr.split("\n").slice(0, 6).join("\n")}${hint}`;
 }
 
-/** Compiles `source` to `binary` unless an up-to-date build is there; false if gcc fails. */
-function compile(source: string, binary: string, libraries: readonly string[]): boolean {
-  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return true;
+/**
+ * Compiles `source` (relative to the repository) to `name` in the cache
+ * unless an up-to-date build is there; the binary, or why it failed.
+ */
+function build(source: string, name: string, libraries: readonly string[]): { binary: string } | { failure: string } {
+  const path = join(repoRoot, source);
+  const binary = join(cacheDir, name);
+  if (!existsSync(path)) return { failure: `${source} is missing` };
+  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(path).mtimeMs) return { binary };
   mkdirSync(dirname(binary), { recursive: true });
-  const result = spawnSync("gcc", ["-O2", "-Wall", "-o", binary, source, ...libraries], { encoding: "utf8" });
-  if (result.status !== 0) {
-    process.stderr.write(`bench: cannot compile ${source} (${result.error?.message ?? result.stderr.trim()})\n`);
-    return false;
-  }
-  return true;
+  const result = spawnSync("gcc", ["-O2", "-Wall", "-o", binary, path, ...libraries], { encoding: "utf8" });
+  return result.status === 0 ? { binary } : { failure: buildFailure(result) };
+}
+
+/** Prints `lines` on stderr where nobody can miss them. */
+function shout(lines: readonly string[]): void {
+  const bar = "!".repeat(78);
+  process.stderr.write(`${bar}\n${lines.map((line) => `!! ${line}`).join("\n")}\n${bar}\n`);
 }
 
 export class Generators {
-  /** `c` when the C tools are in use, `node` for the fallback. */
-  readonly kind: "c" | "node";
+  /** Which generators run, for the output (a fallback says why). */
+  readonly description: string;
   readonly #loadgen: string | undefined;
   readonly #churn: string | undefined;
 
+  /** Builds the C tools; `forceNode` (`--node-loadgen`) skips them. */
   constructor(forceNode: boolean) {
-    let loadgen: string | undefined;
-    let churn: string | undefined;
-    if (!forceNode) {
-      const source = loadgenSource();
-      const binary = join(cacheDir, "loadgen");
-      if (source !== undefined && compile(source, binary, ["-lssl", "-lcrypto"])) loadgen = binary;
-      const churnBinary = join(cacheDir, "churn");
-      if (compile(join(repoRoot, "bench", "churn-c", "churn.c"), churnBinary, [])) churn = churnBinary;
+    if (forceNode) {
+      this.description = "Node load generator (bench/node-loadgen.ts) for ping-pong and churn, chosen with --node-loadgen";
+      return;
     }
-    this.#loadgen = loadgen;
-    this.#churn = churn;
-    this.kind = loadgen !== undefined && churn !== undefined ? "c" : "node";
+    const loadgen = build("bench/loadgen-c/loadgen.c", "loadgen", ["-lssl", "-lcrypto"]);
+    const churn = build("bench/churn-c/churn.c", "churn", []);
+    const parts: string[] = [];
+    const failures: string[] = [];
+    if ("binary" in loadgen) {
+      this.#loadgen = loadgen.binary;
+      parts.push("C loadgen (bench/loadgen-c) for ping-pong");
+    } else {
+      parts.push("**Node load generator for ping-pong: the C loadgen could not be built**");
+      failures.push(`cannot build bench/loadgen-c/loadgen.c: ${loadgen.failure}`);
+    }
+    if ("binary" in churn) {
+      this.#churn = churn.binary;
+      parts.push("C churn (bench/churn-c)");
+    } else {
+      parts.push("**Node load generator for churn: the C churn could not be built**");
+      failures.push(`cannot build bench/churn-c/churn.c: ${churn.failure}`);
+    }
+    this.description = parts.join(", ");
+    if (failures.length > 0) {
+      shout([
+        ...failures.flatMap((failure) => failure.split("\n")),
+        "FALLING BACK to the Node load generator (bench/node-loadgen.ts) for the tools above.",
+        "It is slower than the servers at 50 and 500 connections, which pulls msgs/s ratios towards 1;",
+        "the tables say which generator ran. Install gcc and libssl-dev for the C tools.",
+      ]);
+    }
   }
 
   /** Closed-loop echo load: each connection sends a message and waits for the whole echo. */

@@ -1,14 +1,18 @@
 /**
- * The fallback load generator (used when gcc or libssl are missing), in raw
- * `node:net` so it is the same for both servers. Same flags and JSON fields
- * as the C tools: `node-loadgen.js pingpong|churn -p PORT -c CONNS -s SIZE
- * -d MS -w MS [-P tcp|tls]`. Node is a slower client than C: at 50 and 500
+ * The fallback load generator (used when the C tools cannot be built, or
+ * with `--node-loadgen`), in raw `node:net` / `node:tls` so it is the same
+ * for both servers. Same flags and JSON fields as the C tools:
+ * `node-loadgen.js pingpong|churn -p PORT -c CONNS -s SIZE -d MS -w MS [-P tcp|tls]`.
+ * The ping-pong is the shared run (`src/cli/ping-pong.ts`) with the
+ * hand-written socket loop. Node is a slower client than C: at 50 and 500
  * connections it may be the bottleneck, which pulls ratios towards 1.
  */
 import net from "node:net";
 import tls from "node:tls";
-import { performance } from "node:perf_hooks";
-import { quantile, reply } from "./proc.js";
+import { pingPong as runPingPong } from "../src/cli/ping-pong.js";
+import { LatencyHistogram } from "../src/cli/histogram.js";
+import { reply } from "./proc.js";
+import { socketConnection } from "./raw-ping-pong.js";
 
 const [mode = "pingpong", ...rest] = process.argv.slice(2);
 const flags = new Map<string, string>();
@@ -20,93 +24,86 @@ const durationMs = Number(flags.get("-d") ?? 3000);
 const warmupMs = Number(flags.get("-w") ?? 1000);
 const useTls = flags.get("-P") === "tls";
 
-const message = Buffer.alloc(size, 7);
-const start = performance.now();
-const measureFrom = start + warmupMs;
-const end = measureFrom + durationMs;
-const latencies: number[] = [];
-let all = 0;
-let errors = 0;
-
-function connect(): net.Socket {
-  const options = { host: "127.0.0.1", port, noDelay: true };
-  return useTls ? tls.connect({ ...options, rejectUnauthorized: false }) : net.connect(options);
+/** What either mode measured, in the C tools' JSON fields. */
+interface Measured {
+  messages: number;
+  totalMessages: number;
+  seconds: number;
+  latency: LatencyHistogram;
+  errors: number;
+  firstError: unknown;
 }
 
-function record(sentAt: number): void {
-  const now = performance.now();
-  all++;
-  if (sentAt >= measureFrom && now <= end) latencies.push((now - sentAt) * 1000);
-}
-
-/** One connection sending a message, waiting for the whole echo, and again. */
-function pingPong(): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = connect();
-    let got = 0;
-    let sentAt = 0;
-    const send = (): void => {
-      if (performance.now() >= end) {
-        socket.destroy();
-        resolve();
-        return;
-      }
-      got = 0;
-      sentAt = performance.now();
-      socket.write(message);
-    };
-    socket.once(useTls ? "secureConnect" : "connect", send);
-    socket.on("data", (chunk: Buffer) => {
-      got += chunk.length;
-      if (got < size) return;
-      record(sentAt);
-      send();
-    });
-    socket.on("error", () => {
-      errors++;
-      resolve();
-    });
+function connect(): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const options = { host: "127.0.0.1", port, noDelay: true };
+    const socket = useTls ? tls.connect({ ...options, rejectUnauthorized: false }) : net.connect(options);
+    socket.once(useTls ? "secureConnect" : "connect", () => resolve(socket));
+    socket.once("error", reject);
   });
 }
 
-/** Connect, one round trip, close; again until the time is up. */
-async function churn(): Promise<void> {
-  while (performance.now() < end) {
-    await new Promise<void>((resolve) => {
+/** Each connection sends a message, waits for the whole echo, and again. */
+async function pingPong(): Promise<Measured> {
+  const sockets = await Promise.allSettled(Array.from({ length: conns }, connect));
+  const connected = sockets.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+  const refused = sockets.find((result) => result.status === "rejected");
+  const result = await runPingPong(connected.map(socketConnection), { size, durationMs, warmupMs });
+  return {
+    ...result,
+    errors: result.failedConnections + sockets.length - connected.length,
+    firstError: refused?.reason ?? result.firstError,
+  };
+}
+
+/** Connect, one round trip, close; again until the time is up, from `conns` slots at once. */
+async function churn(): Promise<Measured> {
+  const message = Buffer.alloc(size, 7);
+  const latency = new LatencyHistogram();
+  const measureFrom = performance.now() + warmupMs;
+  const end = measureFrom + durationMs;
+  let messages = 0;
+  let totalMessages = 0;
+  let errors = 0;
+  let firstError: unknown;
+  const cycle = (): Promise<void> =>
+    new Promise((resolve) => {
       const startedAt = performance.now();
-      const socket = connect();
+      const socket = useTls ? tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false }) : net.connect({ host: "127.0.0.1", port, noDelay: true });
       let got = 0;
       socket.once(useTls ? "secureConnect" : "connect", () => socket.write(message));
       socket.on("data", (chunk: Buffer) => {
         got += chunk.length;
         if (got < size) return;
-        record(startedAt);
+        const now = performance.now();
+        totalMessages++;
+        if (startedAt >= measureFrom && now <= end) {
+          messages++;
+          latency.record((now - startedAt) * 1000);
+        }
         socket.destroy();
         resolve();
       });
-      socket.on("error", () => {
+      socket.on("error", (error) => {
         errors++;
+        firstError ??= error;
         resolve();
       });
     });
-  }
+  const slot = async (): Promise<void> => {
+    while (performance.now() < end) await cycle();
+  };
+  await Promise.all(Array.from({ length: conns }, slot));
+  return { messages, totalMessages, seconds: durationMs / 1000, latency, errors, firstError };
 }
 
-const loop = mode === "churn" ? churn : pingPong;
-await Promise.all(Array.from({ length: conns }, loop));
-latencies.sort((a, b) => a - b);
-const seconds = durationMs / 1000;
-const rate = latencies.length / seconds;
+const measured = await (mode === "churn" ? churn() : pingPong());
+const rate = measured.seconds > 0 ? measured.messages / measured.seconds : 0;
 reply({
-  conns,
-  size,
-  seconds,
-  msgs: latencies.length,
   msgs_per_s: rate,
-  mb_per_s: (rate * size) / 1e6,
-  p50_us: quantile(latencies, 0.5),
-  p99_us: quantile(latencies, 0.99),
-  errors,
-  msgs_all: all,
-  client: `node-${mode}`,
+  p50_us: measured.latency.quantile(0.5),
+  p99_us: measured.latency.quantile(0.99),
+  msgs_all: measured.totalMessages,
+  errors: measured.errors,
+  ...(measured.firstError === undefined ? {} : { first_error: String(measured.firstError) }),
 });

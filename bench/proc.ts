@@ -13,7 +13,7 @@ export const canPin: boolean = (() => {
 })();
 
 /** The core each role runs on: the load and the measured code never share one. */
-export type Core = 0 | 1;
+type Core = 0 | 1;
 
 /** `command args` pinned to `core` when possible. */
 function pinned(core: Core, command: string, args: readonly string[]): [string, string[]] {
@@ -85,11 +85,6 @@ export class JsonChild {
     return this.next<T>(timeoutMs);
   }
 
-  /** The child's exit code once it has exited by itself. */
-  exited(): Promise<number | null> {
-    return this.#exited;
-  }
-
   /** Closes stdin (the child's signal to exit), then kills it if it lingers. */
   async stop(): Promise<void> {
     this.#child.stdin!.end();
@@ -135,19 +130,4 @@ export function exitWhenStdinCloses(cleanup: () => void = () => {}): void {
 /** Prints one JSON line for the runner. */
 export function reply(value: object): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
-}
-
-/** Median of the finite numbers in `values` (NaN for none). */
-export function median(values: readonly number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** The `p` quantile (0..1) of already sorted values, nearest rank. */
-export function quantile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[index]!;
 }

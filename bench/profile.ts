@@ -24,7 +24,7 @@ interface Profile {
 }
 
 /** Self time per function and per kind of code, in percent of the profile. */
-export function summarizeProfile(profile: Profile, top = Number(process.env["PROFILE_TOP"] ?? 30)): string {
+function summarizeProfile(profile: Profile, top = Number(process.env["PROFILE_TOP"] ?? 30)): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<number, number>();
   let total = 0;
@@ -119,4 +119,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) await main();
+await main();

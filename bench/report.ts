@@ -1,22 +1,23 @@
 /**
- * Summaries of the runs: medians per variant, the tcpkit/raw ratio of each
- * cell against its target, and the markdown tables for the terminal and
- * bench/RESULTS.md.
+ * Summaries of the runs: medians per variant, the paired tcpkit/raw ratios
+ * of each cell with their spread, the verdict against the cell's target, and
+ * the markdown tables for the terminal and bench/RESULTS.md.
  */
-import { median } from "./proc.js";
+import { median, pairRatios, ratioSpread, type RatioSpread } from "./paired-ratios.js";
 
 export type Variant = "tcpkit" | "raw";
 
 /** One measured run of one variant. Unmeasured figures are NaN. */
 export interface Run {
   variant: Variant;
+  /** The A/B pair this run belongs to (its partner ran right before or after it). */
+  pair: number;
   msgs_per_s: number;
-  mb_per_s: number;
   p50_us: number;
   p99_us: number;
   /** CPU of the code under test, percent of one core over the run. */
   cpu_pct: number;
-  /** CPU time of the code under test per message (the steadiest figure here). */
+  /** CPU time of the code under test per message: the judged figure. */
   cpu_us_per_msg: number;
   rss_mb: number;
   /** Idle suite: bytes of RSS and of JS heap per connection. */
@@ -25,13 +26,10 @@ export interface Run {
   errors: number;
 }
 
-/** How a cell's ratio is judged. */
+/** How a cell is judged: tcpkit/raw of `metric` (lower is better) must be at most `max`. */
 export interface Target {
-  /** The figure compared. */
-  metric: "msgs_per_s" | "rss_per_conn";
-  /** `min`: tcpkit/raw must be at least `ratio`; `max`: at most. */
-  kind: "min" | "max";
-  ratio: number;
+  metric: "cpu_us_per_msg" | "rss_per_conn";
+  max: number;
 }
 
 export interface Cell {
@@ -41,50 +39,51 @@ export interface Cell {
   runs: Run[];
 }
 
+type Figures = Omit<Run, "variant" | "pair">;
+
 export interface CellSummary {
   suite: string;
   name: string;
   target: Target;
-  tcpkit: Omit<Run, "variant">;
-  raw: Omit<Run, "variant">;
-  /** Median over the A/B pairs of tcpkit/raw for the target metric. */
-  ratio: number;
-  /** The same for CPU time per message (lower is better for tcpkit). */
-  cpuRatio: number;
+  tcpkit: Figures;
+  raw: Figures;
+  /** tcpkit/raw of the target metric over the pairs. */
+  judged: RatioSpread;
+  /** tcpkit/raw of messages per second over the pairs (higher is better; shown, not judged). */
+  rate: RatioSpread;
   meets: boolean;
   runs: Run[];
 }
 
-const FIGURES = ["msgs_per_s", "mb_per_s", "p50_us", "p99_us", "cpu_pct", "cpu_us_per_msg", "rss_mb", "rss_per_conn", "heap_per_conn", "errors"] as const;
+const FIGURES = ["msgs_per_s", "p50_us", "p99_us", "cpu_pct", "cpu_us_per_msg", "rss_mb", "rss_per_conn", "heap_per_conn", "errors"] as const;
 
-function medians(runs: readonly Run[]): Omit<Run, "variant"> {
+function medians(runs: readonly Run[]): Figures {
   const out: Record<string, number> = {};
   for (const figure of FIGURES) out[figure] = median(runs.map((run) => run[figure] ?? Number.NaN));
-  return out as unknown as Omit<Run, "variant">;
+  return out as unknown as Figures;
 }
 
-/** Pairs the i-th tcpkit run with the i-th raw run (they ran next to each other). */
-function pairedRatio(cell: Cell, metric: keyof Run): number {
-  const a = cell.runs.filter((run) => run.variant === "tcpkit");
-  const b = cell.runs.filter((run) => run.variant === "raw");
-  const ratios: number[] = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    ratios.push((a[i]![metric] as number) / (b[i]![metric] as number));
-  }
-  return median(ratios);
+/** tcpkit/raw of `figure` for each pair of the cell. */
+function spreadOf(cell: Cell, figure: (typeof FIGURES)[number]): RatioSpread {
+  const pairs = [...new Set(cell.runs.map((run) => run.pair))].map((pair): [number, number] => {
+    const of = (variant: Variant): number =>
+      cell.runs.find((run) => run.pair === pair && run.variant === variant)?.[figure] ?? Number.NaN;
+    return [of("tcpkit"), of("raw")];
+  });
+  return ratioSpread(pairRatios(pairs));
 }
 
 export function summarize(cell: Cell): CellSummary {
-  const ratio = pairedRatio(cell, cell.target.metric);
+  const judged = spreadOf(cell, cell.target.metric);
   return {
     suite: cell.suite,
     name: cell.name,
     target: cell.target,
     tcpkit: medians(cell.runs.filter((run) => run.variant === "tcpkit")),
     raw: medians(cell.runs.filter((run) => run.variant === "raw")),
-    ratio,
-    cpuRatio: pairedRatio(cell, "cpu_us_per_msg"),
-    meets: cell.target.kind === "min" ? ratio >= cell.target.ratio : ratio <= cell.target.ratio,
+    judged,
+    rate: spreadOf(cell, "msgs_per_s"),
+    meets: judged.median <= cell.target.max,
     runs: cell.runs,
   };
 }
@@ -98,9 +97,18 @@ function pair(summary: CellSummary, figure: (typeof FIGURES)[number], digits = 0
   return `${fmt(summary.tcpkit[figure], digits)} / ${fmt(summary.raw[figure], digits)}`;
 }
 
+function range(spread: RatioSpread, digits: number): string {
+  return `${fmt(spread.min, digits)}–${fmt(spread.max, digits)}`;
+}
+
+/** The noise column: `noise`, `clear`, or why it cannot be told. */
+function noiseLabel(spread: RatioSpread): string {
+  if (spread.noise === undefined) return `n/a (${spread.pairs} pair${spread.pairs === 1 ? "" : "s"})`;
+  return spread.noise ? "**noise**" : "clear";
+}
+
 function verdict(summary: CellSummary): string {
-  const sign = summary.target.kind === "min" ? "≥" : "≤";
-  return `${sign} ${summary.target.ratio} ${summary.meets ? "ok" : "**miss**"}`;
+  return `≤ ${summary.target.max} ${summary.meets ? "ok" : "**miss**"}`;
 }
 
 /** One markdown table per suite. */
@@ -112,24 +120,25 @@ export function markdownTables(summaries: readonly CellSummary[]): string {
     out.push(`### ${suite}`, "");
     if (rows[0]!.target.metric === "rss_per_conn") {
       out.push(
-        "| cell | RSS B/conn tcpkit / raw | ratio | target | heap B/conn tcpkit / raw | RSS MB tcpkit / raw | errors |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| cell | RSS B/conn tcpkit / raw | ratio (median) | min–max | noise | target | heap B/conn tcpkit / raw | RSS MB tcpkit / raw | errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
       );
       for (const s of rows) {
         out.push(
-          `| ${s.name} | ${pair(s, "rss_per_conn")} | ${fmt(s.ratio, 2)} | ${verdict(s)} | ${pair(s, "heap_per_conn")} | ${pair(s, "rss_mb", 1)} | ${pair(s, "errors")} |`,
+          `| ${s.name} | ${pair(s, "rss_per_conn")} | ${fmt(s.judged.median, 2)} | ${range(s.judged, 2)} | ${noiseLabel(s.judged)} | ` +
+            `${verdict(s)} | ${pair(s, "heap_per_conn")} | ${pair(s, "rss_mb", 1)} | ${pair(s, "errors")} |`,
         );
       }
     } else {
       out.push(
-        "| cell | msgs/s tcpkit / raw | ratio | target | MB/s tcpkit / raw | p50 µs | p99 µs | CPU % | CPU µs/msg | CPU/msg ratio | RSS MB | errors |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| cell | CPU µs/msg tcpkit / raw | CPU/msg ratio (median) | min–max | noise | target | msgs/s tcpkit / raw | msgs/s ratio | min–max | noise | p50 µs | p99 µs | CPU % | RSS MB | errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
       );
       for (const s of rows) {
         out.push(
-          `| ${s.name} | ${pair(s, "msgs_per_s")} | ${fmt(s.ratio, 3)} | ${verdict(s)} | ${pair(s, "mb_per_s", 1)} | ` +
-            `${pair(s, "p50_us")} | ${pair(s, "p99_us")} | ${pair(s, "cpu_pct")} | ${pair(s, "cpu_us_per_msg", 1)} | ` +
-            `${fmt(s.cpuRatio, 3)} | ${pair(s, "rss_mb")} | ${pair(s, "errors")} |`,
+          `| ${s.name} | ${pair(s, "cpu_us_per_msg", 1)} | ${fmt(s.judged.median, 3)} | ${range(s.judged, 3)} | ${noiseLabel(s.judged)} | ` +
+            `${verdict(s)} | ${pair(s, "msgs_per_s")} | ${fmt(s.rate.median, 3)} | ${range(s.rate, 3)} | ${noiseLabel(s.rate)} | ` +
+            `${pair(s, "p50_us")} | ${pair(s, "p99_us")} | ${pair(s, "cpu_pct")} | ${pair(s, "rss_mb")} | ${pair(s, "errors")} |`,
         );
       }
     }

@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- options]`: tcpkit against hand-written node:net / node:tls
- * code, in one run, alternating the two, medians of several runs.
+ * code, in one run, in ABBA pairs; per cell the median of the per-pair
+ * tcpkit/raw ratios of CPU time per message and their spread.
  *
- * Options: `--quick` (one short run per cell, for development),
- * `--runs N`, `--duration MS`, `--warmup MS`,
+ * Options: `--quick` (two short pairs per cell, a few minutes in all),
+ * `--pairs N`, `--duration MS`, `--warmup MS`,
  * `--only echo,tls,client,idle,churn`, `--sizes 64,16384`, `--conns 1,50,500`, `--idle 10000`,
  * `--node-loadgen` (skip the C tools),
  * `--write-results` (replace the generated part of bench/RESULTS.md).
@@ -14,14 +15,14 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Generators, cacheDir, repoRoot } from "./generators.js";
 import { canPin } from "./proc.js";
-import { markdownTables, summarize, type Cell } from "./report.js";
+import { markdownTables, summarize, type Cell, type CellSummary } from "./report.js";
 import { churnSuite, clientSuite, echoSuite, idleSuite, type SuiteSettings } from "./suites.js";
-import { ensureCertificate, tcpkitHasTls } from "./tls-servers.js";
+import { ensureCertificate } from "./tls-servers.js";
 
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
-    runs: { type: "string" },
+    pairs: { type: "string" },
     duration: { type: "string" },
     warmup: { type: "string" },
     only: { type: "string" },
@@ -43,8 +44,8 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const certDir = join(cacheDir, "cert");
 const generators = new Generators(values["node-loadgen"] === true);
 const settings: SuiteSettings = {
-  runs: Number(values.runs ?? (quick ? 1 : 3)),
-  durationMs: Number(values.duration ?? (quick ? 1000 : 3000)),
+  pairs: Number(values.pairs ?? (quick ? 2 : 4)),
+  durationMs: Number(values.duration ?? (quick ? 800 : 2000)),
   warmupMs: Number(values.warmup ?? (quick ? 300 : 1000)),
   sizes: numbers(values.sizes) ?? [64, 16 * 1024],
   conns: numbers(values.conns) ?? [1, 50, 500],
@@ -64,10 +65,10 @@ const machine = {
   node: process.version,
   loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))),
   pinned: canPin ? "server/code under test on core 0, load on core 1 (taskset)" : "not pinned (taskset unavailable)",
-  generator: generators.kind === "c" ? "C loadgen (shared peers) + C churn" : "raw node:net fallback",
+  generator: generators.description,
   openFilesLimit: "each node child raises its soft limit to the hard limit (ulimit -n); the idle suite needs about 10,100 descriptors per process",
   mode: quick ? "quick" : "full",
-  runs: settings.runs,
+  pairs: settings.pairs,
   durationMs: settings.durationMs,
   warmupMs: settings.warmupMs,
 };
@@ -77,8 +78,7 @@ const cells: Cell[] = [];
 const skipped: string[] = [];
 if (only.has("echo")) cells.push(...(await echoSuite(settings, "tcp")));
 if (only.has("tls")) {
-  if (!tcpkitHasTls()) skipped.push("TLS echo and TLS idle: this build of tcpkit has no TLS listener");
-  else if (!ensureCertificate(certDir)) skipped.push("TLS echo: openssl is missing, no certificate");
+  if (!ensureCertificate(certDir)) skipped.push("TLS echo: openssl is missing, no certificate");
   else cells.push(...(await echoSuite(settings, "tls")));
 }
 if (only.has("client")) cells.push(...(await clientSuite(settings)));
@@ -87,10 +87,16 @@ if (only.has("churn")) cells.push(...(await churnSuite(settings)));
 
 const summaries = cells.map(summarize);
 const tables = markdownTables(summaries);
-const misses = summaries.filter((summary) => !summary.meets).map((summary) => `${summary.suite}: ${summary.name} (${summary.ratio.toFixed(3)})`);
-process.stdout.write(`\n${tables}\n`);
+const named = (summary: CellSummary): string =>
+  `${summary.suite}: ${summary.name} (${summary.judged.median.toFixed(3)}, ${summary.judged.min.toFixed(3)}–${summary.judged.max.toFixed(3)})`;
+const misses = summaries.filter((summary) => !summary.meets).map(named);
+const noise = summaries.filter((summary) => summary.judged.noise === true).map(named);
+process.stdout.write(`\nload: ${machine.generator}\n\n${tables}\n`);
 for (const line of skipped) process.stdout.write(`skipped: ${line}\n`);
-process.stdout.write(misses.length === 0 ? "every cell meets its target\n" : `cells that miss their target:\n  ${misses.join("\n  ")}\n`);
+process.stdout.write(misses.length === 0 ? "every cell meets its target\n" : `cells whose median misses its target:\n  ${misses.join("\n  ")}\n`);
+process.stdout.write(
+  noise.length === 0 ? "no cell's judged ratio is within its own spread of 1.0\n" : `cells whose judged ratio is noise (the pairs disagree on the sign):\n  ${noise.join("\n  ")}\n`,
+);
 
 const resultsDir = join(repoRoot, "bench", "results");
 mkdirSync(resultsDir, { recursive: true });
@@ -105,8 +111,10 @@ if (values["write-results"] === true) {
   const generated = [
     start,
     `Measured ${machine.date.slice(0, 16).replace("T", " ")} UTC on ${machine.cpu} × ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}, Node ${machine.node};`,
-    `${machine.generator}; ${machine.pinned}; ${machine.runs} runs per variant of ${machine.durationMs} ms after ${machine.warmupMs} ms warm-up, alternating; load average at start ${machine.loadAverage.join(", ")}.`,
-    "Each figure is the median over the runs (tcpkit / raw); the ratio is the median of the paired tcpkit/raw ratios.",
+    `Load: ${machine.generator}; ${machine.pinned}; ${machine.pairs} pairs per cell in ABBA order, each run ${machine.durationMs} ms after ${machine.warmupMs} ms warm-up (${machine.mode} mode); load average at start ${machine.loadAverage.join(", ")}.`,
+    "Figures are medians over the runs (tcpkit / raw). Ratios are tcpkit/raw per pair: the median, the min–max over the pairs, and **noise** where the",
+    "pairs reach past 1.0 on the other side of the median by more than the median differs from 1.0. Cells are judged by CPU time per message (lower is better);",
+    "msgs/s is shown, not judged.",
     "",
     tables,
     ...skipped.map((line) => `Skipped: ${line}.`),

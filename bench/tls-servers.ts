@@ -41,12 +41,9 @@ export async function tlsEchoServer(
     return { port: listener.localPort, connections: () => listener.connectionCount };
   }
   const server = tls.createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile), noDelay: true }, rawEchoSocket);
-  server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
+  // No backlog option: Node's default (511), what tcpkit's Listener listens with (the cell checks).
+  server.listen({ port: 0, host: "127.0.0.1" });
   await new Promise((resolve) => server.once("listening", resolve));
   return { port: (server.address() as net.AddressInfo).port };
 }
 
-/** Whether this build of tcpkit can listen with TLS (the TLS work lands separately). */
-export function tcpkitHasTls(): boolean {
-  return true;
-}

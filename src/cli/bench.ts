@@ -8,7 +8,7 @@ import { setMaxListeners } from "node:events";
 import { Client, type ClientConfiguration } from "../index.js";
 import { ExitCode, formatAddress, parseCount, parsePort, parseSeconds, parseSize, type CommandSpec } from "./args.js";
 import { messageOf, type Command, type CommandIo } from "./command.js";
-import { pingPong, type PingPongResult, type Progress } from "./ping-pong.js";
+import { clientConnection, pingPong, type PingPongResult, type Progress } from "./ping-pong.js";
 import { clientSecureSocket, clientTlsOptions, withTlsHint } from "./tls-flags.js";
 
 const MAX_SIZE = 64 * 1024 * 1024;
@@ -54,7 +54,7 @@ export const benchCommand: Command<typeof spec.options> = {
     if (secureSocket !== undefined) config.secureSocket = secureSocket;
     const clients = await connectAll(host, port, connections, config);
     const progress = new ProgressLine(io.stderr);
-    const result = await pingPong(clients, {
+    const result = await pingPong(clients.map(clientConnection), {
       size,
       warmupMs: warmup * 1000,
       durationMs: duration * 1000,
