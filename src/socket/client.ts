@@ -9,7 +9,7 @@
 import type { Socket } from "node:net";
 import { TcpError, alreadyClosed, withCause } from "../core/errors.js";
 import { connectSocket } from "../tcp/transport.js";
-import { feedInbox } from "./socket-feed.js";
+import { feedInbox, type SocketChannel } from "./socket-feed.js";
 import { deliverError } from "../core/guard.js";
 import type { ConnectionService } from "../tcp/service.js";
 import { toBuffer } from "../core/bytes.js";
@@ -48,16 +48,6 @@ export interface ClientConfig {
 /** The 1.2.0 `socket:Caller`: the peer of a listener's connection, with a client's methods. */
 export type Caller = Client;
 
-/** The connected thing under a {@link Client}. */
-export interface SocketChannel {
-  write(data: Buffer): Promise<void>;
-  shutdownWrite(): Promise<void>;
-  close(): Promise<void>;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly localAddress: string;
-  readonly localPort: number;
-}
 
 /** Unread bytes beyond which the socket stops reading until `read` catches up. */
 const HIGH_WATER_MARK = 256 * 1024;

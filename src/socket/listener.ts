@@ -9,7 +9,8 @@
 import type { Caller as CoreCaller } from "../tcp/caller.js";
 import { Listener as CoreListener } from "../tcp/listener.js";
 import type { Service as CoreService } from "../tcp/service.js";
-import { adoptConnection, type SocketChannel, type SocketService } from "./client.js";
+import { adoptConnection, type SocketService } from "./client.js";
+import type { SocketChannel } from "./socket-feed.js";
 import { GenericError, checkMillis, toSocketError } from "./errors.js";
 
 /** Configuration of a 1.2.0 {@link Listener}. */

@@ -10,8 +10,18 @@ import { ConnectionClosedError, alreadyClosed, type TcpError } from "../core/err
 import { connectionError } from "../tcp/connection-error.js";
 import { shutdownWrite } from "../tcp/shutdown-write.js";
 import { SocketWriter } from "../tcp/socket-writer.js";
-import type { SocketChannel } from "./client.js";
 import type { Inbox } from "./inbox.js";
+
+/** The connected thing under a 1.2.0 `Client`: its own socket, or a listener's connection. */
+export interface SocketChannel {
+  write(data: Buffer): Promise<void>;
+  shutdownWrite(): Promise<void>;
+  close(): Promise<void>;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+}
 
 /** The 1.2.0 module has no write time-out setting: the core's default applies. */
 const WRITE_TIMEOUT_MS = 300_000;
