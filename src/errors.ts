@@ -24,7 +24,8 @@ export type TcpErrorCode =
   | "ERR_SOCKET"
   | "ERR_HANDLER"
   | "ERR_BIND"
-  | "ERR_MESSAGE_SIZE";
+  | "ERR_MESSAGE_SIZE"
+  | "ERR_CRASH_LOOP";
 
 /** Options of the {@link TcpError} constructor. */
 export interface TcpErrorOptions {
