@@ -7,6 +7,6 @@
  */
 export { runWorkers } from "./run-workers.js";
 export type { RunWorkersOptions, WorkerContext } from "./options.js";
-export { WorkerPool } from "./pool.js";
+export type { WorkerPool } from "./pool.js";
 export type { WorkerExit, WorkerInfo, WorkerPoolEvents, WorkerReady } from "./pool.js";
 export type { WorkerHandle } from "./worker.js";
