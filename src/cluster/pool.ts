@@ -11,7 +11,7 @@ import { TcpError } from "../core/errors.js";
 import { isClusterMessage, stopMessage } from "./messages.js";
 import type { PoolSettings } from "./options.js";
 import { RestartPolicy } from "./restart-policy.js";
-import { startTimer } from "./timer.js";
+import { startTimer } from "../core/timer.js";
 
 /** A worker process of the pool. */
 export interface WorkerInfo {

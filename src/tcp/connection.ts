@@ -171,7 +171,9 @@ export class ServiceConnection implements CallerHost, WriteSink {
   destroyNow(): Promise<void> {
     this.#handlerInFlight = false;
     this.#service ??= null; // an `onConnect` still running is not waited for
-    this.socket.destroy();
+    // Closed already (the peer left) with `onClose` waiting for that handler: run it now.
+    if (this.#socketClosed) this.#runOnClose();
+    else this.socket.destroy();
     return this.finished;
   }
 

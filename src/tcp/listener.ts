@@ -15,6 +15,8 @@ import { prepareListenerTls } from "../tls/secure-config.js";
 import type { ListenerSecureSocket } from "../tls/secure-socket.js";
 import { isValidPort, secondsToMs } from "../core/units.js";
 import { createListeningServer } from "./transport.js";
+import { ListenerStop } from "./listener-stop.js";
+import { limitToMs } from "../core/timer.js";
 
 /** Configuration of a {@link Listener}. Times are in seconds; 0 means no limit. */
 export interface ListenerConfiguration {
@@ -30,6 +32,16 @@ export interface ListenerConfiguration {
   writeTimeout?: number;
   /** Disable Nagle's algorithm on accepted sockets. @default true */
   noDelay?: boolean;
+}
+
+/** Options of {@link Listener.gracefulStop}. */
+export interface GracefulStopOptions {
+  /**
+   * Seconds to wait for the connections to finish; those still open then are
+   * destroyed (each `onClose` still runs once). `0` or `Infinity`: no limit.
+   * @default 0
+   */
+  timeout?: number;
 }
 
 /** How long a graceful close waits for the peer to close its side. */
@@ -70,6 +82,9 @@ export class Listener {
   #starting = false;
   readonly #connections = new Set<ServiceConnection>();
   #settings: ConnectionSettings | undefined;
+  /** Whether `start()` has ever succeeded: from then on no stop call throws. */
+  #started = false;
+  #stop: ListenerStop | undefined;
 
   /** Keeps the configuration; nothing is checked or bound until {@link start}. */
   constructor(port: number, config: ListenerConfiguration = {}) {
@@ -113,6 +128,7 @@ export class Listener {
    */
   async start(): Promise<void> {
     if (this.#server !== undefined || this.#starting) throw new ListenerError("The listener is already started");
+    if (this.#stop !== undefined) throw new ListenerError("The listener is still stopping; await its stop first");
     const fail = (cause: unknown): ListenerError =>
       new ListenerError(withCause(Messages.listenerInit, cause), { cause });
     if (!isValidPort(this.#port, 0)) {
@@ -145,6 +161,7 @@ export class Listener {
       server.on("error", (error) => this.#reportListenerError(error));
       this.#settings = { ...this.#settings, localAddress: boundAddress(server), onFinished: this.#forget };
       this.#server = server;
+      this.#started = true;
     } catch (error) {
       throw error instanceof TlsError ? error : fail(error);
     } finally {
@@ -156,24 +173,53 @@ export class Listener {
    * Stops accepting; every connection finishes the handler in flight,
    * flushes its reply and closes, and its `onClose` runs. Resolves when all
    * are closed. The listener may be started again afterwards.
+   *
+   * With `timeout` (seconds; `0` or absent: no limit) the connections still
+   * open when it runs out are destroyed as by {@link immediateStop} (each
+   * `onClose` still runs once), and the stop resolves. Called again while a
+   * stop is pending, it joins that stop (a shorter `timeout` applies); after
+   * a stop has finished it resolves at once. Before the first `start()`:
+   * `Unable to initialize the tcp listener.`.
+   *
+   * @example
+   * ```ts
+   * process.once("SIGTERM", () => void listener.gracefulStop({ timeout: 30 }));
+   * ```
    */
-  async gracefulStop(): Promise<void> {
-    await this.#stop((connection) => connection.stop());
+  async gracefulStop(options: GracefulStopOptions = {}): Promise<void> {
+    const timeoutMs = limitToMs(options?.timeout, "timeout");
+    const stop = this.#beginStop();
+    stop?.drain(timeoutMs);
+    await stop?.done;
   }
 
-  /** Stops accepting and destroys every connection now; resolves after every `onClose` ran. */
+  /**
+   * Stops accepting and destroys every connection now; resolves after every
+   * `onClose` ran. While a {@link gracefulStop} is pending it forces that stop
+   * (both resolve); after a stop has finished it resolves at once.
+   */
   async immediateStop(): Promise<void> {
-    await this.#stop((connection) => connection.destroyNow());
+    const stop = this.#beginStop();
+    stop?.force();
+    await stop?.done;
   }
 
-  async #stop(each: (connection: ServiceConnection) => Promise<void>): Promise<void> {
+  /** The stop in progress (a new one if none is); `undefined` when there is nothing to stop. */
+  #beginStop(): ListenerStop | undefined {
+    if (this.#stop !== undefined) return this.#stop;
     const server = this.#server;
-    if (server === undefined) throw new ListenerError(Messages.listenerNotStarted);
+    if (server === undefined) {
+      if (!this.#started) throw new ListenerError(Messages.listenerNotStarted);
+      return undefined; // already stopped: nothing left to do
+    }
     this.#server = undefined;
     abortHandshakes(server);
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    await Promise.all([...this.#connections].map(each));
-    await closed;
+    const stop = new ListenerStop(server, [...this.#connections]);
+    this.#stop = stop;
+    void stop.done.then(() => {
+      if (this.#stop === stop) this.#stop = undefined;
+    });
+    return stop;
   }
 
   readonly #onConnection = (socket: Socket): void => {

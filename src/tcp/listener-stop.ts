@@ -1,0 +1,54 @@
+/**
+ * One stop of a listener in progress: the connections open when it began,
+ * drained gracefully, forced (destroyed) by `immediateStop()` or a time-out,
+ * or both in turn. Any number of `gracefulStop()` / `immediateStop()` calls
+ * share it and resolve together.
+ *
+ * @module
+ */
+import type { Server } from "node:net";
+import { startTimer } from "../core/timer.js";
+import type { ServiceConnection } from "./connection.js";
+
+export class ListenerStop {
+  readonly #connections: readonly ServiceConnection[];
+  #draining = false;
+  #forced = false;
+  readonly #cancelTimers: (() => void)[] = [];
+  /** Resolves when every connection has run its `onClose` and the server is closed. */
+  readonly done: Promise<void>;
+
+  /** Stops `server` accepting; `connections` are those open now. */
+  constructor(server: Server, connections: readonly ServiceConnection[]) {
+    this.#connections = connections;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    this.done = Promise.all([...connections.map((connection) => connection.finished), closed]).then(() => {
+      for (const cancel of this.#cancelTimers) cancel();
+    });
+  }
+
+  /**
+   * Drains every connection (no new bytes, the handler in flight finishes,
+   * its reply is flushed); with `timeoutMs > 0`, forces the stop when that
+   * much time has passed first.
+   */
+  drain(timeoutMs: number): void {
+    if (!this.#draining && !this.#forced) {
+      this.#draining = true;
+      for (const connection of this.#connections) void connection.stop();
+    }
+    if (timeoutMs > 0 && !this.#forced) this.#cancelTimers.push(startTimer(timeoutMs, () => this.force()));
+  }
+
+  /**
+   * Destroys every connection still open, whatever it is waiting for (a
+   * handler that never settles, a peer that never reads); each `onClose`
+   * still runs once.
+   */
+  force(): void {
+    if (this.#forced) return;
+    this.#forced = true;
+    for (const cancel of this.#cancelTimers) cancel();
+    for (const connection of this.#connections) void connection.destroyNow();
+  }
+}
