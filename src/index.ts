@@ -8,6 +8,7 @@ export { Client } from "./tcp/client.js";
 export type { ClientConfiguration, ReadBytesOptions, ReadUntilOptions } from "./tcp/client.js";
 export { Listener } from "./tcp/listener.js";
 export type { GracefulStopOptions, ListenerConfiguration } from "./tcp/listener.js";
+export type { ListenerStats } from "./tcp/listener-stats.js";
 export { Caller } from "./tcp/caller.js";
 export type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./tcp/service.js";
 export type { ByteData } from "./core/bytes.js";

@@ -20,6 +20,11 @@ export const channels = {
   listenerAccept: diagnostics.channel("tcpkit:listener:accept"),
   /** A listener connection closed: `{ id }`. */
   connectionClose: diagnostics.channel("tcpkit:connection:close"),
+  /**
+   * A listener's counters (`Listener.stats()`): `{ port, stats }`, published on
+   * every `stats()` call, every `statsInterval` seconds, and when a stop finishes.
+   */
+  listenerStats: diagnostics.channel("tcpkit:listener:stats"),
   /** An error with nowhere else to go (a throwing `onError` or `onClose`, an unhandled socket error): `{ id?, error }`. */
   error: diagnostics.channel("tcpkit:error"),
 } as const;

@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   ERR_BIND: "UDP: the local address or port cannot be used.",
   ERR_MESSAGE_SIZE: "UDP: the payload is over the largest datagram.",
   ERR_CRASH_LOOP: "Cluster: workers kept dying at start-up; the pool stopped instead of restarting them.",
+  ERR_CONNECTION_LIMIT: "Listener: a connection was closed on arrival by maxConnections or maxConnectionsPerHost.",
   ERR_PROXY_PROTOCOL: "Listener: a bad, late or untrusted PROXY protocol header; the connection was refused.",
 } as const;
 

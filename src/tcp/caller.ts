@@ -12,13 +12,12 @@ import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
 export interface CallerHost {
   readonly socket: Socket;
   readonly writeTimeoutMs: number;
+  /** Bytes queued by writes not awaited yet beyond which a write is refused (the listener's `maxQueuedWriteBytes`). */
+  readonly maxQueuedWriteBytes: number;
   /** The local address when known without asking the socket. */
   readonly localAddress?: { readonly host: string; readonly port: number } | undefined;
   closeGracefully(): Promise<void>;
 }
-
-/** The unsent bytes beyond which `Caller.writeBytes` refuses more. */
-const MAX_QUEUED_WRITE_BYTES = 64 * 1024 * 1024;
 
 /**
  * One connected peer of a {@link Listener}.
@@ -77,7 +76,7 @@ export class Caller {
   #writerNow(): SocketWriter {
     this.#writer ??= new SocketWriter(this.#host.socket, {
       writeTimeoutMs: this.#host.writeTimeoutMs,
-      maxQueuedBytes: MAX_QUEUED_WRITE_BYTES,
+      maxQueuedBytes: this.#host.maxQueuedWriteBytes,
     });
     return this.#writer;
   }

@@ -21,6 +21,8 @@ export interface ConnectionSettings {
   readonly idleTimeoutMs: number;
   /** How long a graceful close waits for the peer's FIN before destroying. */
   readonly lingerMs: number;
+  /** The bound on bytes queued by `Caller.writeBytes` calls not awaited yet. */
+  readonly maxQueuedWriteBytes: number;
   /**
    * The local address of every accepted socket, known when the listener is
    * bound to one address (not a wildcard): spares a getsockname per connection.
@@ -87,6 +89,11 @@ export class ServiceConnection implements CallerHost, WriteSink {
       ? Promise.resolve()
       : new Promise((resolve) => (this.#resolveFinished = resolve));
     return this.#finished;
+  }
+
+  /** See {@link ConnectionSettings.maxQueuedWriteBytes}. */
+  get maxQueuedWriteBytes(): number {
+    return this.#settings.maxQueuedWriteBytes;
   }
 
   /** See {@link ConnectionSettings.localAddress}. */

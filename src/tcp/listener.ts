@@ -5,6 +5,7 @@
  * @module
  */
 import type { AddressInfo, Server, Socket } from "node:net";
+import type { Server as TlsServer } from "node:tls";
 import { ServiceConnection, type ConnectionSettings } from "./connection.js";
 import { channels, publish } from "../core/diagnostics.js";
 import { deliverError } from "../core/guard.js";
@@ -16,6 +17,10 @@ import type { ListenerSecureSocket } from "../tls/secure-socket.js";
 import { isValidPort, secondsToMs } from "../core/units.js";
 import { createListeningServer } from "./transport.js";
 import { ListenerStop } from "./listener-stop.js";
+import { HostCounter, listenerLimits } from "./listener-limits.js";
+import { StatsCounter, type ListenerStats } from "./listener-stats.js";
+import { acceptError, fdShortage, formatHost } from "./accept-errors.js";
+import { FdWatch } from "./fd-watch.js";
 import { limitToMs } from "../core/timer.js";
 
 /** Configuration of a {@link Listener}. Times are in seconds; 0 means no limit. */
@@ -24,8 +29,32 @@ export interface ListenerConfiguration {
   localHost?: string;
   /** TLS (and mutual TLS) settings; checked and loaded by `start()`. */
   secureSocket?: ListenerSecureSocket;
-  /** Connections served at once; one more is closed on arrival. @default unlimited */
+  /**
+   * Open connections at most, counting those still in the TLS handshake (or
+   * sending a PROXY header): one more is closed on accept, before a byte is
+   * read, and reported to `Service.onError`. A positive integer.
+   * @default unlimited
+   */
   maxConnections?: number;
+  /**
+   * Open connections per remote IP address at most, counted from accept
+   * (before the TLS handshake); one more is closed at once and reported to
+   * `Service.onError`. A positive integer. @default unlimited
+   */
+  maxConnectionsPerHost?: number;
+  /**
+   * Bytes a connection may have queued by `Caller.writeBytes` calls not
+   * awaited yet; a write beyond it is refused (`ERR_WRITE_BUFFER_FULL`)
+   * rather than buffered. A positive integer. @default 67108864 (64 MiB)
+   */
+  maxQueuedWriteBytes?: number;
+  /**
+   * Publish {@link Listener.stats} on the `tcpkit:listener:stats` diagnostics
+   * channel every this many seconds while it has subscribers (besides every
+   * `stats()` call and once when a stop finishes). `0`: no periodic publishing.
+   * @default 0
+   */
+  statsInterval?: number;
   /** Close a connection after this long without a byte either way. @default 0 */
   idleTimeout?: number;
   /** Time-out of `Caller.writeBytes` and of the write-back of what `onBytes` returns. @default 300 */
@@ -82,6 +111,14 @@ export class Listener {
   #starting = false;
   readonly #connections = new Set<ServiceConnection>();
   #settings: ConnectionSettings | undefined;
+  /** TLS only: the server that runs the handshakes (see `createListeningServer`). */
+  #tlsServer: TlsServer | undefined;
+  #hosts: HostCounter | undefined;
+  #stats = new StatsCounter();
+  readonly #fdWatch = new FdWatch();
+  #statsTimer: NodeJS.Timeout | undefined;
+  /** The port of the last start (what stats are published under, also after the stop). */
+  #boundPort = 0;
   /** Whether `start()` has ever succeeded: from then on no stop call throws. */
   #started = false;
   #stop: ListenerStop | undefined;
@@ -134,34 +171,45 @@ export class Listener {
     if (!isValidPort(this.#port, 0)) {
       throw fail(`port must be an integer from 0 to 65535, got ${String(this.#port)}`);
     }
-    const max = this.#config.maxConnections;
-    if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
-      throw fail(`maxConnections must be a positive integer, got ${String(max)}`);
-    }
+    const limits = listenerLimits(this.#config); // ERR_INVALID_ARGUMENT naming the field
+    const statsIntervalMs = limitToMs(this.#config.statsInterval, "statsInterval");
     try {
       this.#settings = {
         writeTimeoutMs: secondsToMs(this.#config.writeTimeout, 300, "writeTimeout"),
         idleTimeoutMs: secondsToMs(this.#config.idleTimeout, 0, "idleTimeout"),
         lingerMs: LINGER_MS,
+        maxQueuedWriteBytes: limits.maxQueuedWriteBytes,
       };
     } catch (error) {
       throw fail(error);
     }
+    this.#hosts = limits.maxConnectionsPerHost === undefined ? undefined : new HostCounter(limits.maxConnectionsPerHost);
     this.#starting = true;
     try {
       const tls = await prepareListenerTls(this.#config.secureSocket);
-      const server = await createListeningServer({
+      const stats = new StatsCounter();
+      const { server, tlsServer } = await createListeningServer({
         port: this.#port,
         localHost: this.#config.localHost,
         noDelay: this.#config.noDelay ?? true,
         onConnection: this.#onConnection,
         tls,
-        onTlsError: (error) => this.#reportListenerError(error),
+        onTlsError: (error) => {
+          stats.tlsHandshakeFailures++;
+          this.#reportListenerError(error);
+        },
+        maxConnections: limits.maxConnections,
+        onDrop: (peer) => this.#refuse(peer, `maxConnections (${String(limits.maxConnections)}) reached`),
+        admit: this.#admit,
       });
-      server.on("error", (error) => this.#reportListenerError(error));
+      server.on("error", (error) => this.#reportListenerError(acceptError(error)));
       this.#settings = { ...this.#settings, localAddress: boundAddress(server), onFinished: this.#forget };
+      this.#stats = stats;
+      this.#boundPort = (server.address() as AddressInfo).port;
       this.#server = server;
+      this.#tlsServer = tlsServer;
       this.#started = true;
+      if (statsIntervalMs > 0) this.#statsTimer = setInterval(this.#publishStats, statsIntervalMs).unref();
     } catch (error) {
       throw error instanceof TlsError ? error : fail(error);
     } finally {
@@ -213,11 +261,13 @@ export class Listener {
       return undefined; // already stopped: nothing left to do
     }
     this.#server = undefined;
-    abortHandshakes(server);
+    if (this.#tlsServer !== undefined) abortHandshakes(this.#tlsServer);
+    clearInterval(this.#statsTimer);
     const stop = new ListenerStop(server, [...this.#connections]);
     this.#stop = stop;
     void stop.done.then(() => {
       if (this.#stop === stop) this.#stop = undefined;
+      this.#publishStats(); // the final figures
     });
     return stop;
   }
@@ -229,12 +279,7 @@ export class Listener {
       socket.destroy();
       return;
     }
-    const max = this.#config.maxConnections;
-    if (max !== undefined && this.#connections.size >= max) {
-      socket.destroy();
-      this.#reportListenerError(`connection from ${socket.remoteAddress}:${socket.remotePort} refused: maxConnections (${max}) reached`);
-      return;
-    }
+    this.#stats.accepted++;
     const id = (++connectionCounter).toString(36);
     const connection = new ServiceConnection(socket, id, service, settings);
     this.#connections.add(connection);
@@ -244,6 +289,51 @@ export class Listener {
 
   readonly #forget = (connection: ServiceConnection): void => {
     this.#connections.delete(connection);
+    this.#stats.connectionEnded(connection.socket);
+  };
+
+  /**
+   * Every accepted TCP socket, before the TLS handshake: the per-host limit.
+   * PROXY protocol: per-host admission belongs after the header (its source
+   * address is the client's); call this from there with that host instead.
+   */
+  readonly #admit = (socket: Socket, host: string | undefined = socket.remoteAddress): boolean => {
+    const shortage = this.#fdWatch.accepted();
+    if (shortage !== undefined) this.#reportListenerError(fdShortage(shortage));
+    const hosts = this.#hosts;
+    if (hosts === undefined || host === undefined || hosts.admit(host, socket)) return true;
+    // The peer's address is read before the destroy (afterwards the OS no longer has it).
+    const peer = { remoteAddress: host, remotePort: socket.remotePort };
+    socket.destroy();
+    this.#refuse(peer, `maxConnectionsPerHost (${hosts.max}) reached for ${host}`);
+    return false;
+  };
+
+  /** A connection closed at once by a limit: counted and reported, naming the peer. */
+  #refuse(peer: { remoteAddress?: string | undefined; remotePort?: number | undefined }, reason: string): void {
+    this.#stats.refused++;
+    const from = peer.remoteAddress === undefined ? "an unknown peer" : `${formatHost(peer.remoteAddress)}:${String(peer.remotePort)}`;
+    this.#reportListenerError(new TcpError(`connection from ${from} refused: ${reason}`, { code: "ERR_CONNECTION_LIMIT" }));
+  }
+
+  /**
+   * The listener's counters since the last `start()` (see {@link ListenerStats}
+   * for what each means); also published on the `tcpkit:listener:stats`
+   * diagnostics channel. Cheap: one pass over the open connections.
+   *
+   * @example
+   * ```ts
+   * setInterval(() => console.log(listener.stats()), 10_000).unref();
+   * ```
+   */
+  stats(): ListenerStats {
+    const stats = this.#stats.snapshot(this.#connections);
+    publish(channels.listenerStats, () => ({ port: this.#boundPort, stats }));
+    return stats;
+  }
+
+  readonly #publishStats = (): void => {
+    if (channels.listenerStats.hasSubscribers) this.stats();
   };
 
   #reportListenerError(cause: unknown): void {

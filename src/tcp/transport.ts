@@ -130,27 +130,68 @@ export interface ServerOptions {
   tls?: ListenerTlsSettings | undefined;
   /** Failed handshakes (TLS only). */
   onTlsError?: ((error: TlsError) => void) | undefined;
+  /**
+   * Open sockets (in the TLS handshake or not) beyond which the kernel's
+   * next connection is closed on accept, before a byte is read; `onDrop`
+   * hears of it. Absent: no limit.
+   */
+  maxConnections?: number | undefined;
+  /** A connection closed on accept by `maxConnections`; the peer address when the OS still had it. */
+  onDrop?: ((peer: { remoteAddress?: string; remotePort?: number }) => void) | undefined;
+  /**
+   * Runs for every accepted TCP socket before anything else (before the TLS
+   * handshake): `false` refuses it (the caller has destroyed it). The place
+   * for per-peer limits, and for reading a PROXY header before TLS.
+   */
+  admit?: ((socket: net.Socket) => boolean) | undefined;
+}
+
+/** A bound server, and the TLS server its sockets are handed to (TLS only). */
+export interface ListeningServer {
+  /** The server that owns the port; it counts every open socket. */
+  readonly server: net.Server;
+  /**
+   * Never bound: accepted sockets are injected into it (its documented
+   * `'connection'` event) for the handshake. Its secure context can be replaced.
+   */
+  readonly tlsServer: tls.Server | undefined;
 }
 
 /**
  * Creates a server whose sockets start paused (nothing is read before the
  * service has said how to handle the connection) and keep their write side
  * open after the peer's FIN (so a last reply still goes out), and binds it.
+ *
+ * The port is always owned by a plain `net.Server`, TLS or not: it counts
+ * every socket from accept to close (so `maxConnections` holds connections
+ * still in their handshake too), and a socket reaches TLS only after `admit`.
  */
-export async function createListeningServer(options: ServerOptions): Promise<net.Server> {
+export async function createListeningServer(options: ServerOptions): Promise<ListeningServer> {
   const socketOptions = { pauseOnConnect: true, allowHalfOpen: true, noDelay: options.noDelay };
-  let server: net.Server;
-  if (options.tls === undefined) {
-    server = net.createServer(socketOptions);
-    server.on("connection", options.onConnection);
-  } else {
+  let tlsServer: tls.Server | undefined;
+  let handOn = options.onConnection;
+  if (options.tls !== undefined) {
     // A half-open TLS socket never reports a peer that hangs up mid-handshake (it
     // waits for the handshake time-out), so half-open is turned on only once secure.
-    const tlsServer = tls.createServer({ ...options.tls.serverOptions, ...socketOptions, allowHalfOpen: false });
+    socketOptions.allowHalfOpen = false;
+    const secureServer = tls.createServer({ ...options.tls.serverOptions, ...socketOptions });
     const onTlsError = options.onTlsError ?? ((): void => {});
-    guardHandshakes(tlsServer, { ...options.tls, onSecure: options.onConnection, onError: onTlsError });
-    server = tlsServer;
+    guardHandshakes(secureServer, { ...options.tls, onSecure: options.onConnection, onError: onTlsError });
+    handOn = (socket) => secureServer.emit("connection", socket);
+    tlsServer = secureServer;
   }
+  const server = net.createServer(socketOptions);
+  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
+  if (options.onDrop !== undefined) server.on("drop", (peer?: { remoteAddress?: string; remotePort?: number }) => options.onDrop!(peer ?? {}));
+  const admit = options.admit;
+  server.on(
+    "connection",
+    admit === undefined
+      ? handOn
+      : (socket: net.Socket): void => {
+          if (admit(socket)) handOn(socket);
+        },
+  );
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => {
       server.removeListener("listening", onListening);
@@ -164,5 +205,5 @@ export async function createListeningServer(options: ServerOptions): Promise<net
     server.once("listening", onListening);
     server.listen({ port: options.port, ...(options.localHost === undefined ? {} : { host: options.localHost }) });
   });
-  return server;
+  return { server, tlsServer };
 }
