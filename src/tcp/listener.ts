@@ -5,14 +5,15 @@
  * @module
  */
 import type { AddressInfo, Server, Socket } from "node:net";
-import type { Server as TlsServer } from "node:tls";
+import type { SecureContext, Server as TlsServer } from "node:tls";
+import { TlsMessages } from "../tls/messages.js";
 import { ServiceConnection, type ConnectionSettings } from "./connection.js";
 import { channels, publish } from "../core/diagnostics.js";
 import { deliverError } from "../core/guard.js";
 import { ListenerError, Messages, TcpError, TlsError, withCause } from "../core/errors.js";
 import type { Service } from "./service.js";
 import { abortHandshakes } from "../tls/handshake-guard.js";
-import { prepareListenerTls } from "../tls/secure-config.js";
+import { prepareListenerTls, type ListenerTlsSettings } from "../tls/secure-config.js";
 import type { ListenerSecureSocket } from "../tls/secure-socket.js";
 import { isValidPort, secondsToMs } from "../core/units.js";
 import { createListeningServer } from "./transport.js";
@@ -73,6 +74,17 @@ export interface GracefulStopOptions {
   timeout?: number;
 }
 
+/** The first TLS setting that differs between `a` and `b` and that only a new server can change. */
+function fixedTlsSetting(a: ListenerTlsSettings, b: ListenerTlsSettings): string | undefined {
+  if (a.serverOptions.requestCert !== b.serverOptions.requestCert) return "mutualSsl";
+  if (a.serverOptions.rejectUnauthorized !== b.serverOptions.rejectUnauthorized || a.refuseUntrustedClients !== b.refuseUntrustedClients) {
+    return "mutualSsl.verifyClient";
+  }
+  if (a.handshakeTimeoutMs !== b.handshakeTimeoutMs) return "handshakeTimeout";
+  if (JSON.stringify(a.serverOptions.ALPNProtocols) !== JSON.stringify(b.serverOptions.ALPNProtocols)) return "alpnProtocols";
+  return undefined;
+}
+
 /** How long a graceful close waits for the peer to close its side. */
 const LINGER_MS = 5_000;
 
@@ -113,6 +125,9 @@ export class Listener {
   #settings: ConnectionSettings | undefined;
   /** TLS only: the server that runs the handshakes (see `createListeningServer`). */
   #tlsServer: TlsServer | undefined;
+  /** The TLS settings in use (the last `updateSecureSocket` wins, also for a later `start()`). */
+  #secureSocket: ListenerSecureSocket | undefined;
+  #tls: ListenerTlsSettings | undefined;
   #hosts: HostCounter | undefined;
   #stats = new StatsCounter();
   readonly #fdWatch = new FdWatch();
@@ -127,6 +142,7 @@ export class Listener {
   constructor(port: number, config: ListenerConfiguration = {}) {
     this.#port = port;
     this.#config = config;
+    this.#secureSocket = config.secureSocket;
   }
 
   /** The bound port after {@link start}; the configured port before. */
@@ -186,7 +202,9 @@ export class Listener {
     this.#hosts = limits.maxConnectionsPerHost === undefined ? undefined : new HostCounter(limits.maxConnectionsPerHost);
     this.#starting = true;
     try {
-      const tls = await prepareListenerTls(this.#config.secureSocket);
+      const prepared = await prepareListenerTls(this.#secureSocket);
+      this.#tls = prepared;
+      const tls = prepared === undefined ? undefined : { ...prepared, serverOptions: { ...prepared.serverOptions, SNICallback: this.#pickContext } };
       const stats = new StatsCounter();
       const { server, tlsServer } = await createListeningServer({
         port: this.#port,
@@ -251,6 +269,48 @@ export class Listener {
     stop?.force();
     await stop?.done;
   }
+
+  /**
+   * Replaces the certificates (and the other TLS material) of a started TLS
+   * listener without a restart: checks and loads `secureSocket` as `start()`
+   * does, then every handshake after this resolves uses it. Open connections
+   * keep the session they have. Bad material rejects (a `TlsError`, as from
+   * `start()`) and the material in use stays. What the TLS server fixes at
+   * `start()` cannot change this way: `mutualSsl` on or off, `verifyClient`,
+   * `handshakeTimeout`, `alpnProtocols` (a `TlsError` names the field).
+   *
+   * @example
+   * ```ts
+   * process.on("SIGHUP", () => {
+   *   listener.updateSecureSocket(secureSocket).catch((e) => console.error("reload failed:", e.message));
+   * });
+   * ```
+   */
+  async updateSecureSocket(secureSocket: ListenerSecureSocket): Promise<void> {
+    const tlsServer = this.#tlsServer;
+    const current = this.#tls;
+    if (this.#server === undefined || tlsServer === undefined || current === undefined) {
+      throw new ListenerError("updateSecureSocket needs a started TLS listener");
+    }
+    const next = await prepareListenerTls(secureSocket);
+    if (next === undefined) throw new TlsError(withCause(TlsMessages.sslContext, "secureSocket is required"));
+    const fixed = fixedTlsSetting(current, next);
+    if (fixed !== undefined) {
+      throw new TlsError(withCause(TlsMessages.sslContext, `${fixed} cannot change while the listener runs; restart it`));
+    }
+    if (this.#tlsServer !== tlsServer) throw new ListenerError("The listener stopped while its TLS material was loading");
+    try {
+      tlsServer.setSecureContext(next.serverOptions);
+    } catch (error) {
+      throw new TlsError(withCause(TlsMessages.sslContext, error), { cause: error });
+    }
+    this.#tls = next;
+    this.#secureSocket = secureSocket;
+  }
+
+  readonly #pickContext = (servername: string, callback: (error: Error | null, context?: SecureContext) => void): void => {
+    callback(null, this.#tls?.sni.lookup(servername));
+  };
 
   /** The stop in progress (a new one if none is); `undefined` when there is nothing to stop. */
   #beginStop(): ListenerStop | undefined {

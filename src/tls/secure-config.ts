@@ -15,6 +15,7 @@ import { isKeyStore, loadIdentity, loadTrust } from "./material.js";
 import { TlsMessages } from "./messages.js";
 import type { CertKey, ClientSecureSocket, KeyStore, ListenerSecureSocket, TrustStore } from "./secure-socket.js";
 import { clientSessions } from "./session-cache.js";
+import { SniTable, isSniName } from "./sni.js";
 import { captureTlsInfo, peerCertificateOf, type PeerCertificateInfo } from "./tls-info.js";
 
 /** What the client side of the transport needs; times in ms. */
@@ -35,6 +36,8 @@ export interface ListenerTlsSettings {
   readonly refuseUntrustedClients: boolean;
   /** From accept to a completed handshake; 0 = no limit. */
   readonly handshakeTimeoutMs: number;
+  /** The certificates picked by server name (`sni`); empty without it. */
+  readonly sni: SniTable;
 }
 
 /** The longest a TLS session may live (RFC 8446 caps ticket lifetimes at 7 days). */
@@ -116,13 +119,20 @@ export async function prepareListenerTls(secure: ListenerSecureSocket | undefine
   if (verifyClient !== "REQUIRE" && verifyClient !== "OPTIONAL") {
     throw contextError(`mutualSsl.verifyClient must be "REQUIRE" or "OPTIONAL", got ${String(verifyClient)}`);
   }
+  const sniEntries = checkSni(secure.sni);
   const common = commonSettings(secure);
+  const ca = mutual?.cert === undefined ? undefined : await loadOrFail(() => loadTrust(mutual.cert!));
+  const trust = ca === undefined ? {} : { ca };
+  const sni = new SniTable();
+  for (const [name, key] of sniEntries) {
+    // Each name's certificate with the same versions, ciphers and client CAs as the default.
+    const context = await createContext(async () => ({ ...common.contextOptions, ...trust, ...(await loadIdentity(key)) }), `sni["${name}"]: `);
+    sni.set(name, context);
+  }
   const serverOptions: tls.TlsOptions = {
     ...common.contextOptions,
-    ...(await loadOrFail(async () => ({
-      ...(mutual?.cert === undefined ? {} : { ca: await loadTrust(mutual.cert) }),
-      ...(await loadIdentity(secure.key)),
-    }))),
+    ...trust,
+    ...(await loadOrFail(() => loadIdentity(secure.key))),
     sessionTimeout: sessionSeconds(secure.sessionTimeout),
     // Node's handshake timer runs from accept to the end of the handshake;
     // it only reports, and the transport closes the socket.
@@ -136,11 +146,27 @@ export async function prepareListenerTls(secure: ListenerSecureSocket | undefine
     serverOptions,
     refuseUntrustedClients: mutual !== undefined && verifyClient === "OPTIONAL",
     handshakeTimeoutMs: common.handshakeTimeoutMs,
+    sni,
   };
 }
 
-function contextError(cause: unknown): TlsError {
-  return new TlsError(withCause(TlsMessages.sslContext, cause), cause instanceof Error ? { cause } : {});
+/** The `sni` entries, checked: valid names, each with a complete `CertKey` or `KeyStore`. */
+function checkSni(sni: ListenerSecureSocket["sni"]): [string, CertKey | KeyStore][] {
+  if (sni === undefined) return [];
+  if (sni === null || typeof sni !== "object" || Array.isArray(sni)) {
+    throw contextError("sni must be an object mapping server names to a CertKey or KeyStore");
+  }
+  const entries = Object.entries(sni);
+  for (const [name, key] of entries) {
+    if (!isSniName(name)) throw contextError(`sni: ${JSON.stringify(name)} is not a host name or a *.domain wildcard`);
+    if (key === null || typeof key !== "object") throw contextError(`sni["${name}"] must be a CertKey or a KeyStore`);
+    checkIdentity(key);
+  }
+  return entries;
+}
+
+function contextError(cause: unknown, original: unknown = cause): TlsError {
+  return new TlsError(withCause(TlsMessages.sslContext, cause), original instanceof Error ? { cause: original } : {});
 }
 
 function isEmpty(value: unknown): boolean {
@@ -234,21 +260,21 @@ function sessionSeconds(seconds: number | undefined): number {
   return ms === 0 ? MAX_SESSION_SECONDS : Math.min(Math.ceil(ms / 1000), MAX_SESSION_SECONDS);
 }
 
-async function loadOrFail<T>(load: () => Promise<T>): Promise<T> {
+async function loadOrFail<T>(load: () => Promise<T>, prefix = ""): Promise<T> {
   try {
     return await load();
   } catch (error) {
-    throw contextError(error);
+    throw contextError(`${prefix}${error instanceof Error ? error.message : String(error)}`, error);
   }
 }
 
 /** Loads the material and builds the context, so OpenSSL's own checks (key matches certificate, ...) run now. */
-async function createContext(options: () => Promise<tls.SecureContextOptions>): Promise<tls.SecureContext> {
-  const loaded = await loadOrFail(options);
+async function createContext(options: () => Promise<tls.SecureContextOptions>, prefix = ""): Promise<tls.SecureContext> {
+  const loaded = await loadOrFail(options, prefix);
   try {
     return tls.createSecureContext(loaded);
   } catch (error) {
-    throw contextError(error);
+    throw contextError(`${prefix}${error instanceof Error ? error.message : String(error)}`, error);
   }
 }
 

@@ -97,8 +97,20 @@ export interface ClientSecureSocket {
  * ```
  */
 export interface ListenerSecureSocket {
-  /** The server certificate and key: PEM files or a PKCS#12 store. */
+  /** The server certificate and key: PEM files or a PKCS#12 store; the default when `sni` has no entry for the name asked for. */
   key: CertKey | KeyStore;
+  /**
+   * Certificates by the server name a client asks for (SNI): exact names
+   * (`"api.example.com"`) or one-label wildcards (`"*.example.com"`, which is
+   * neither `example.com` nor `a.b.example.com`); case-insensitive. A client
+   * asking for no name or another one gets `key`.
+   *
+   * @example
+   * ```ts
+   * sni: { "*.example.org": { certFile: "org.crt", keyFile: "org.key" }, "shop.example": { path: "shop.p12", password } }
+   * ```
+   */
+  sni?: Record<string, CertKey | KeyStore>;
   /** Ask clients for a certificate (mutual TLS). */
   mutualSsl?: MutualSsl;
   /** Allowed protocol versions. */
