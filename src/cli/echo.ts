@@ -5,28 +5,32 @@
  * @module
  */
 import { Listener, type Caller, type ListenerConfiguration } from "../index.js";
-import { ExitCode, formatAddress, parsePort, required, type CommandSpec } from "./args.js";
-import { whenAborted, type Command, type CommandIo } from "./command.js";
+import { formatAddress, parsePort, required, type CommandSpec } from "./args.js";
+import type { Command, CommandIo } from "./command.js";
+import { serve, workersOption } from "./serve.js";
 import { listenAddressOptions } from "./listen-flags.js";
 import { listenerSecureSocket, listenerTlsOptions } from "./tls-flags.js";
 
 const spec = {
   name: "echo",
   summary: "run an echo server that logs each connection",
-  usage: "echo --port N [--host H] [--tls-cert FILE --tls-key FILE]",
+  usage: "echo --port N [--host H] [--tls-cert FILE --tls-key FILE] [--workers N]",
   description:
     "An echo server: every byte a client sends comes back to it. Prints a line on stdout\n" +
     "when a connection arrives and when it leaves. With --tls-cert and --tls-key it speaks\n" +
-    "TLS. Ctrl-C stops it gracefully.",
+    "TLS, and SIGHUP reads the two files again (new connections get the new certificate).\n" +
+    "With --workers N, N processes share the port. Ctrl-C stops it gracefully.",
   positionals: [],
   options: {
     ...listenAddressOptions,
     ...listenerTlsOptions,
+    ...workersOption,
   },
   examples: [
     "tcpkit echo --port 7000",
     "tcpkit echo --port 0 --host 127.0.0.1",
     "tcpkit echo --port 7443 --tls-cert server.crt --tls-key server.key",
+    "tcpkit echo --port 7000 --workers 4",
   ],
 } as const satisfies CommandSpec;
 
@@ -38,15 +42,22 @@ export const echoCommand: Command<typeof spec.options> = {
     const config: ListenerConfiguration = values.host === undefined ? {} : { localHost: values.host };
     const secureSocket = listenerSecureSocket(values);
     if (secureSocket !== undefined) config.secureSocket = secureSocket;
-    const listener = new Listener(port, config);
-    listener.attach(echoService(io));
-    await listener.start();
-    const address = formatAddress(values.host ?? "*", listener.localPort);
-    io.stdout.write(`echo server listening on ${address}${secureSocket === undefined ? "" : " (TLS)"}\n`);
-    await whenAborted(io.interrupt);
-    io.stdout.write("stopping\n");
-    await listener.gracefulStop();
-    return ExitCode.ok;
+    const start = async (): Promise<Listener> => {
+      const listener = new Listener(port, config);
+      listener.attach(echoService(io));
+      await listener.start();
+      return listener;
+    };
+    return serve({
+      workers: values.workers,
+      start,
+      secureSocket: () => listenerSecureSocket(values),
+      announce: (listener) => {
+        const address = formatAddress(values.host ?? "*", listener.localPort);
+        const where = values.workers === undefined ? "" : ` (worker ${process.pid})`;
+        return `echo server listening on ${address}${secureSocket === undefined ? "" : " (TLS)"}${where}`;
+      },
+    }, io);
   },
 };
 
