@@ -53,8 +53,9 @@
  *  idleTimedOut      │ handler: keepIdle; otherwise →destroyed: destroy │ ·           │ ·               │ ·
  *  socketClosed      │ →closed: release; draining→idle; A                             │ ·               │ ·
  *
- *  (1) Only while connecting, which they leave (→idle). Outside it they come from an onConnect an
- *      immediate stop gave up on: after onClose ran, the service it returned hears of the close.
+ *  (1) Only while connecting, which they leave (→idle). Outside it, once, they come from an onConnect
+ *      an immediate stop gave up on: after onClose ran, the service it returned hears of the close
+ *      (closeLate); before, onClose will see that service. Any other is ignored.
  *  (2) Only from idle: bytes and onEnd are handled only then. In `closing` (caller.close() inside
  *      the handler's synchronous part) the handler is still awaited.
  *  (3) An immediate stop inside the handler's synchronous part: that handler is not awaited.
@@ -131,6 +132,8 @@ export class ConnectionLifecycle {
   #phase: Phase = "open";
   #activity: Activity = "connecting";
   #peerEnded = false;
+  /** An immediate stop gave up on onConnect: its late result is expected (once). */
+  #onConnectGivenUp = false;
   /** Write-backs queued and not settled yet. */
   #writeBacks = 0;
 
@@ -161,7 +164,7 @@ export class ConnectionLifecycle {
   /** onConnect returned (a service or none). */
   connected(): void {
     if (this.#activity !== "connecting") {
-      if (this.#phase === "done") this.#port.closeLate();
+      if (this.#lateOnConnect() && this.#phase === "done") this.#port.closeLate();
       return;
     }
     this.#activity = "idle";
@@ -171,7 +174,10 @@ export class ConnectionLifecycle {
 
   /** onConnect failed (threw, rejected, or returned an error). */
   refused(): void {
-    if (this.#activity !== "connecting") return;
+    if (this.#activity !== "connecting") {
+      this.#lateOnConnect();
+      return;
+    }
     this.#activity = "idle";
     if (this.#isOpen()) this.#destroy();
     else this.#advance();
@@ -225,6 +231,7 @@ export class ConnectionLifecycle {
   /** The listener stops now: destroy; onClose waits for no user code. */
   immediateStop(): void {
     if (this.#phase === "done") return;
+    if (this.#activity === "connecting") this.#onConnectGivenUp = true;
     this.#activity = "idle";
     if (this.#isOpen()) this.#destroy();
     else this.#advance();
@@ -249,6 +256,13 @@ export class ConnectionLifecycle {
     this.#port.release();
     if (this.#activity === "draining") this.#activity = "idle";
     this.#advance();
+  }
+
+  /** Whether this is the result of an onConnect given up on (there is one at most). */
+  #lateOnConnect(): boolean {
+    const late = this.#onConnectGivenUp;
+    this.#onConnectGivenUp = false;
+    return late;
   }
 
   /** Whether the socket is open and not ours to wait for (not destroyed, not closed). */
