@@ -198,7 +198,8 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
         (error: unknown) => this.#afterHandlerError(error),
       );
     } else if (result !== undefined && result !== null) {
-      this.#lifecycle.wroteBack(this.#handleResult(result));
+      const writeBack = this.#handleResult(result);
+      if (writeBack !== "none") this.#lifecycle.wroteBack(writeBack);
     }
   }
 
