@@ -37,21 +37,20 @@
  * endWrite. `count` = the number of write-backs not settled yet.
  *
  * ```text
- *  event \ phase    │ open            │ ending          │ closing      │ destroyed   │ closed          │ done
- * ──────────────────┼─────────────────┼─────────────────┼──────────────┼─────────────┼─────────────────┼──────────
- *  connected     (1) │ startReading, A │ startReading, A │ A            │ ·           │ A               │ closeLate
- *  refused       (1) │ →destroyed: destroy                              │ ·           │ A               │ ·
- *  handlerStarted    │ idle→handler: pause (2)                          │ · (3)       │ ·               │ ·
- *  handlerSettled    │ handler→idle, or →draining if full (4); A        │ ·           │ handler→idle, A │ ·
- *  wroteBack         │ count; full: idle→draining, │ count        │ count       │ count           │ count
- *                    │ pause (4)                   │              │             │                 │
- *  writeBackSettled  │ count; the last one: draining→idle, A                          │ ·               │ ·
- *  peerEnded         │ noted, A        │ noted           │ noted        │ noted       │ noted           │ noted
- *  gracefulStop      │ →ending, A      │ ·               │ ·            │ ·           │ ·               │ ·
- *  immediateStop     │ →idle (5), →destroyed: destroy                   │ →idle (5)   │ →idle (5), A    │ ·
- *  closeRequested    │ FIN             │ FIN             │ ·            │ ·           │ ·               │ ·
- *  idleTimedOut      │ handler: keepIdle; otherwise →destroyed: destroy │ ·           │ ·               │ ·
- *  socketClosed      │ →closed: release; draining→idle; A                             │ ·               │ ·
+ * event \ phase      │ open              │ ending            │ closing        │ destroyed     │ closed            │ done
+ * ───────────────────┼───────────────────┼───────────────────┼────────────────┼───────────────┼───────────────────┼────────────
+ * connected (1)      │ startReading, A   │ startReading, A   │ A              │ ·             │ A                 │ closeLate
+ * refused (1)        │ →destroyed: destroy                                    │ ·             │ A                 │ ·
+ * handlerStarted     │ idle→handler: pause (2)                                │ · (3)         │ ·                 │ ·
+ * handlerSettled     │ handler→idle, or →draining if full (4); A              │ ·             │ handler→idle, A   │ ·
+ * wroteBack          │ count; full: idle→draining, pause (4) │ count          │ count         │ count             │ count
+ * writeBackSettled   │ count; the last one: draining→idle, A                                  │ ·                 │ ·
+ * peerEnded          │ noted, A          │ noted             │ noted          │ noted         │ noted             │ noted
+ * gracefulStop       │ →ending, A        │ ·                 │ ·              │ ·             │ ·                 │ ·
+ * immediateStop      │ →idle (5), →destroyed: destroy                         │ →idle (5)     │ →idle (5), A      │ ·
+ * closeRequested     │ FIN               │ FIN               │ ·              │ ·             │ ·                 │ ·
+ * idleTimedOut       │ handler: keepIdle; otherwise →destroyed: destroy       │ ·             │ ·                 │ ·
+ * socketClosed       │ →closed: release; draining→idle; A                                     │ ·                 │ ·
  *
  *  (1) Only while connecting, which they leave (→idle). Outside it, once, they come from an onConnect
  *      an immediate stop gave up on: after onClose ran, the service it returned hears of the close

@@ -52,15 +52,21 @@ function destroySocket(socket: Socket): void {
 const CONNECTION = Symbol("tcpkit.connection");
 type DrivenSocket = Socket & { [CONNECTION]?: ServiceConnection };
 
+/**
+ * One accepted connection: the adapter between its socket, its service and
+ * its {@link ConnectionLifecycle}. It implements the lifecycle's port, the
+ * {@link Caller}'s host and the writer's sink; the listener uses `start`,
+ * `stop`, `destroyNow` and `finished`.
+ */
 export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
-  readonly socket: Socket;
+  readonly #socket: Socket;
   readonly caller: Caller;
   readonly #settings: ConnectionSettings;
   readonly #listenerService: Service;
   readonly #lifecycle: ConnectionLifecycle;
   /** What `onConnect` returned; null until then, or when it returned none. */
   #service: ConnectionService | null = null;
-  /** Made on the first write: most connections of a busy server never queue one. */
+  /** Made on the first write (an idle connection needs none); `Caller.writeBytes` and write-backs share it. */
   #writer: SocketWriter | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
   /*
@@ -76,7 +82,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   #resolveSocketClosed: (() => void) | undefined;
 
   constructor(socket: Socket, id: string, service: Service, settings: ConnectionSettings) {
-    this.socket = socket;
+    this.#socket = socket;
     this.#settings = settings;
     this.#listenerService = service;
     this.#lifecycle = new ConnectionLifecycle(this);
@@ -120,7 +126,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** Wires the socket and runs `onConnect`. */
   start(): void {
-    const socket = this.socket as DrivenSocket;
+    const socket = this.#socket as DrivenSocket;
     socket[CONNECTION] = this;
     socket.on("error", ServiceConnection.#onSocketError);
     socket.on("end", ServiceConnection.#onPeerEnd);
@@ -217,11 +223,11 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   /** Writes back returned bytes (reporting a returned error): what the lifecycle must wait for. */
   #handleResult(result: Exclude<OnBytesResult, void | undefined | null>): WriteBack {
     if (typeof result === "string" || result instanceof Uint8Array) {
-      if (this.socket.destroyed || !this.#lifecycle.writesBack) return "none";
+      if (this.#socket.destroyed || !this.#lifecycle.writesBack) return "none";
       // Through the connection's writer: in order with caller.writeBytes, and under the listener's
       // writeTimeout. Without a promise: this connection hears how it ended (writeSettled).
       if (this.#writerNow().writeFor(result, this)) return "none"; // the kernel took it at once
-      return this.socket.writableNeedDrain ? "full" : "queued";
+      return this.#socket.writableNeedDrain ? "full" : "queued";
     }
     if (result instanceof Error) this.#reportError(result);
     return "none";
@@ -237,7 +243,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   }
 
   #writerNow(): SocketWriter {
-    this.#writer ??= new SocketWriter(this.socket, {
+    this.#writer ??= new SocketWriter(this.#socket, {
       writeTimeoutMs: this.#settings.writeTimeoutMs,
       maxQueuedBytes: MAX_QUEUED_WRITE_BYTES,
     });
@@ -253,23 +259,23 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   // CallerHost: what the caller shows and asks of its connection.
 
   get remoteHost(): string {
-    return this.socket.remoteAddress ?? "";
+    return this.#socket.remoteAddress ?? "";
   }
 
   get remotePort(): number {
-    return this.socket.remotePort ?? 0;
+    return this.#socket.remotePort ?? 0;
   }
 
   get localHost(): string {
-    return this.#settings.localAddress?.host ?? this.socket.localAddress ?? "";
+    return this.#settings.localAddress?.host ?? this.#socket.localAddress ?? "";
   }
 
   get localPort(): number {
-    return this.#settings.localAddress?.port ?? this.socket.localPort ?? 0;
+    return this.#settings.localAddress?.port ?? this.#socket.localPort ?? 0;
   }
 
   get tls(): TlsInfo | undefined {
-    return tlsInfoOf(this.socket);
+    return tlsInfoOf(this.#socket);
   }
 
   /** `Caller.writeBytes`: in call order with the write-backs, under the same time-out. */
@@ -291,22 +297,22 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** @internal */
   pause(): void {
-    this.socket.pause();
+    this.#socket.pause();
   }
 
   /** @internal */
   resume(): void {
-    this.socket.resume();
+    this.#socket.resume();
   }
 
   /** @internal */
   startReading(): void {
-    this.socket.on("data", this.#service?.onBytes === undefined ? discard : ServiceConnection.#onData);
+    this.#socket.on("data", this.#service?.onBytes === undefined ? discard : ServiceConnection.#onData);
   }
 
   /** @internal */
   discard(): void {
-    const socket = this.socket;
+    const socket = this.#socket;
     socket.removeListener("data", ServiceConnection.#onData);
     socket.on("data", discard);
     socket.resume();
@@ -318,7 +324,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
    * could cut off the reply.
    */
   endWrite(peerEnded: boolean): void {
-    const socket = this.socket;
+    const socket = this.#socket;
     socket.end();
     // With the peer's FIN in and nothing left unsent, the close follows at once: no
     // wait to bound (this spares a timer per connection when the client closes first).
@@ -330,12 +336,12 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** @internal */
   destroy(): void {
-    this.socket.destroy();
+    this.#socket.destroy();
   }
 
   /** @internal The socket's time-out fires once and re-arms only on traffic: arm it again. */
   keepIdle(): void {
-    this.socket.setTimeout(this.#settings.idleTimeoutMs, ServiceConnection.#onIdle);
+    this.#socket.setTimeout(this.#settings.idleTimeoutMs, ServiceConnection.#onIdle);
   }
 
   /** @internal */
