@@ -216,6 +216,7 @@ class Model implements LifecyclePort {
   handlerPending = false;
   writeBacks = 0;
   immediateStopped = false;
+  releasing = false;
   readonly counts = { runOnClose: 0, closeLate: 0, startReading: 0, endWrite: 0, runOnEnd: 0, destroy: 0 };
   readonly trace: string[] = [];
 
@@ -274,9 +275,17 @@ class Model implements LifecyclePort {
   release(): void {
     this.#call("release", true);
     assert.ok(this.closed);
+    this.releasing = true;
+    // as the writer's close: the write-backs still queued settle now (with an error)
+    while (this.writeBacks > 0) {
+      this.writeBacks--;
+      this.lifecycle.writeBackSettled();
+    }
+    this.releasing = false;
   }
   runOnClose(): void {
     this.#call("runOnClose", true);
+    assert.ok(!this.releasing, "onClose from within release");
     this.counts.runOnClose++;
   }
   closeLate(): void {

@@ -66,12 +66,14 @@
  * Guarantees (checked by `test/connection-lifecycle.test.ts` over random
  * event sequences): `runOnClose` at most once, and once the socket closed,
  * exactly once as soon as neither onConnect nor a handler is awaited; no
- * `resume`, `startReading` or `endWrite` after the socket closed; reading
- * for the service never while onConnect, a handler or a drain is awaited.
+ * port call after the socket closed but `release`, `runOnClose` and
+ * `closeLate`; reading for the service never while onConnect, a handler or
+ * a drain is awaited.
  *
  * The port may call back into the lifecycle from within `runOnEnd`,
- * `runOnClose` and `closeLate` (user code runs there); every method re-reads
- * the state after a port call.
+ * `runOnClose` and `closeLate` (user code runs there) and `release` (it
+ * settles the write-backs still queued); every method re-reads the state
+ * after such a call.
  *
  * @module
  */
@@ -252,8 +254,9 @@ export class ConnectionLifecycle {
   socketClosed(): void {
     if (this.socketIsClosed) return;
     this.#phase = "closed";
-    this.#port.release();
+    // Before release: it settles the write-backs still queued, which must not end a drain.
     if (this.#activity === "draining") this.#activity = "idle";
+    this.#port.release();
     this.#advance();
   }
 
