@@ -3,22 +3,26 @@
  *
  * @module
  */
-import type { Socket } from "node:net";
 import type { ByteData } from "../core/bytes.js";
-import { SocketWriter, type WriteSink } from "./socket-writer.js";
-import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
+import type { TlsInfo } from "../tls/tls-info.js";
 
-/** What the caller needs from the connection that owns it. */
+/**
+ * What a {@link Caller} shows and asks of the connection that owns it (the
+ * connection owns the socket and its writer).
+ *
+ * @internal
+ */
 export interface CallerHost {
-  readonly socket: Socket;
-  readonly writeTimeoutMs: number;
-  /** The local address when known without asking the socket. */
-  readonly localAddress?: { readonly host: string; readonly port: number } | undefined;
-  closeGracefully(): Promise<void>;
+  readonly remoteHost: string;
+  readonly remotePort: number;
+  readonly localHost: string;
+  readonly localPort: number;
+  readonly tls: TlsInfo | undefined;
+  /** Writes all of `data`, in order with the connection's write-backs. */
+  write(data: ByteData): Promise<void>;
+  /** Flushes what was written, closes; resolves when the socket is closed. */
+  close(): Promise<void>;
 }
-
-/** The unsent bytes beyond which `Caller.writeBytes` refuses more. */
-const MAX_QUEUED_WRITE_BYTES = 64 * 1024 * 1024;
 
 /**
  * One connected peer of a {@link Listener}.
@@ -43,18 +47,16 @@ export class Caller {
   /** What the TLS handshake settled (protocol, cipher, ALPN, client certificate); `undefined` for plain TCP. */
   readonly tls: TlsInfo | undefined;
   readonly #host: CallerHost;
-  #writer: SocketWriter | undefined;
 
+  /** @internal The listener makes one per connection. */
   constructor(id: string, host: CallerHost) {
-    const socket = host.socket;
     this.id = id;
     this.#host = host;
-    this.remoteHost = socket.remoteAddress ?? "";
-    this.remotePort = socket.remotePort ?? 0;
-    const local = host.localAddress;
-    this.localHost = local?.host ?? socket.localAddress ?? "";
-    this.localPort = local?.port ?? socket.localPort ?? 0;
-    this.tls = tlsInfoOf(socket);
+    this.remoteHost = host.remoteHost;
+    this.remotePort = host.remotePort;
+    this.localHost = host.localHost;
+    this.localPort = host.localPort;
+    this.tls = host.tls;
   }
 
   /**
@@ -62,33 +64,11 @@ export class Caller {
    * `onBytes`. After the connection closed: `Socket connection already closed.`.
    */
   writeBytes(data: ByteData): Promise<void> {
-    return this.#writerNow().write(data);
-  }
-
-  /**
-   * @internal A write-back from `onBytes`, through the same writer (so in order
-   * with `writeBytes`, under the same time-out) but without a promise: `true`
-   * when the kernel took it at once, else `sink` hears how it ended.
-   */
-  _writeBack(data: ByteData, sink: WriteSink): boolean {
-    return this.#writerNow().writeFor(data, sink);
-  }
-
-  #writerNow(): SocketWriter {
-    this.#writer ??= new SocketWriter(this.#host.socket, {
-      writeTimeoutMs: this.#host.writeTimeoutMs,
-      maxQueuedBytes: MAX_QUEUED_WRITE_BYTES,
-    });
-    return this.#writer;
+    return this.#host.write(data);
   }
 
   /** Flushes what was written, closes the connection and resolves when it is closed. */
   close(): Promise<void> {
-    return this.#host.closeGracefully();
-  }
-
-  /** @internal Rejects pending `writeBytes` calls; the connection is gone. */
-  _closeWriter(): void {
-    this.#writer?.close();
+    return this.#host.close();
   }
 }
