@@ -6,9 +6,18 @@
  * @module
  */
 
+const EMPTY = Buffer.alloc(0);
+
 export class ByteQueue {
+  /** Received chunks; those before `#first` are spent (kept as `EMPTY` until compacted). */
   #chunks: Buffer[] = [];
-  /** Bytes of `#chunks[0]` already handed out. */
+  /**
+   * The index of the oldest chunk still queued. Moving an index rather than
+   * calling `shift()` keeps draining many small chunks linear: `shift()` on
+   * a large array copies it.
+   */
+  #first = 0;
+  /** Bytes of `#chunks[#first]` already handed out. */
   #headOffset = 0;
   #length = 0;
   /** Bytes removed since the queue was made. */
@@ -44,19 +53,17 @@ export class ByteQueue {
 
   /** Removes and returns what is left of the oldest chunk, or `undefined` when empty. */
   shiftChunk(): Buffer | undefined {
-    const head = this.#chunks.shift();
+    const head = this.#chunks[this.#first];
     if (head === undefined) return undefined;
     const rest = this.#headOffset === 0 ? head : head.subarray(this.#headOffset);
-    this.#headOffset = 0;
-    this.#length -= rest.length;
-    this.#headMoved(rest.length);
+    this.#advanceHead(rest.length, rest.length);
     return rest;
   }
 
   /** Removes and returns exactly `n` bytes; the caller checks `length >= n` first. */
   take(n: number): Buffer {
     if (n > this.#length) throw new RangeError(`take(${n}) with ${this.#length} bytes queued`);
-    const head = this.#chunks[0];
+    const head = this.#chunks[this.#first];
     if (head === undefined || n === 0) return Buffer.alloc(0);
     const available = head.length - this.#headOffset;
     if (n <= available) {
@@ -68,7 +75,7 @@ export class ByteQueue {
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
-      const chunk = this.#chunks[0]!;
+      const chunk = this.#chunks[this.#first]!;
       const left = chunk.length - this.#headOffset;
       const count = Math.min(left, n - filled);
       chunk.copy(out, filled, this.#headOffset, this.#headOffset + count);
@@ -83,7 +90,7 @@ export class ByteQueue {
     if (n > this.#length) throw new RangeError(`skip(${n}) with ${this.#length} bytes queued`);
     let left = n;
     while (left > 0) {
-      const available = this.#chunks[0]!.length - this.#headOffset;
+      const available = this.#chunks[this.#first]!.length - this.#headOffset;
       const count = Math.min(available, left);
       this.#advanceHead(count, available);
       left -= count;
@@ -94,6 +101,7 @@ export class ByteQueue {
   clear(): void {
     const dropped = this.#length;
     this.#chunks = [];
+    this.#first = 0;
     this.#headOffset = 0;
     this.#length = 0;
     this.#headMoved(dropped);
@@ -105,7 +113,7 @@ export class ByteQueue {
       throw new RangeError(`byteAt(${index}) with ${this.#length} bytes queued`);
     }
     this.#seek(index);
-    const start = this.#cursorChunk === 0 ? this.#headOffset : 0;
+    const start = this.#cursorChunk === this.#first ? this.#headOffset : 0;
     return this.#chunks[this.#cursorChunk]![start + index - this.#cursorBase]!;
   }
 
@@ -122,7 +130,7 @@ export class ByteQueue {
     this.#seek(start);
     let i = this.#cursorChunk;
     let chunk = this.#chunks[i]!;
-    let from = (i === 0 ? this.#headOffset : 0) + start - this.#cursorBase;
+    let from = (i === this.#first ? this.#headOffset : 0) + start - this.#cursorBase;
     if (from + (stop - start) <= chunk.length) return chunk.subarray(from, from + stop - start);
     const out = Buffer.allocUnsafe(stop - start);
     let filled = 0;
@@ -151,7 +159,7 @@ export class ByteQueue {
     let base = this.#cursorBase;
     for (let i = this.#cursorChunk; i < this.#chunks.length; i++) {
       const chunk = this.#chunks[i]!;
-      const first = i === 0 ? this.#headOffset : 0;
+      const first = i === this.#first ? this.#headOffset : 0;
       const size = chunk.length - first;
       const localFrom = Math.max(0, start - base);
       const inside = chunk.indexOf(delimiter, first + localFrom);
@@ -170,11 +178,11 @@ export class ByteQueue {
   /** Points the cursor at the chunk holding queue offset `offset` (`< length`). */
   #seek(offset: number): void {
     if (offset < this.#cursorBase) {
-      this.#cursorChunk = 0;
+      this.#cursorChunk = this.#first;
       this.#cursorBase = 0;
     }
     for (;;) {
-      const size = this.#chunks[this.#cursorChunk]!.length - (this.#cursorChunk === 0 ? this.#headOffset : 0);
+      const size = this.#chunks[this.#cursorChunk]!.length - (this.#cursorChunk === this.#first ? this.#headOffset : 0);
       if (offset < this.#cursorBase + size) return;
       this.#cursorBase += size;
       this.#cursorChunk++;
@@ -184,7 +192,7 @@ export class ByteQueue {
   /** Offsets shift when bytes leave the head: count them and forget the cursor. */
   #headMoved(count: number): void {
     this.#consumed += count;
-    this.#cursorChunk = 0;
+    this.#cursorChunk = this.#first;
     this.#cursorBase = 0;
   }
 
@@ -206,12 +214,27 @@ export class ByteQueue {
 
   #advanceHead(count: number, available: number): void {
     this.#length -= count;
-    this.#headMoved(count);
     if (count === available) {
-      this.#chunks.shift();
-      this.#headOffset = 0;
+      this.#dropHeadChunk();
     } else {
       this.#headOffset += count;
+    }
+    this.#headMoved(count);
+  }
+
+  #dropHeadChunk(): void {
+    const chunks = this.#chunks;
+    this.#headOffset = 0;
+    if (++this.#first === chunks.length) {
+      chunks.length = 0;
+      this.#first = 0;
+    } else {
+      chunks[this.#first - 1] = EMPTY; // let the spent chunk be collected
+      // Compact once the spent slots are at least half the array: amortised O(1) per chunk.
+      if (this.#first >= 64 && this.#first * 2 >= chunks.length) {
+        chunks.splice(0, this.#first);
+        this.#first = 0;
+      }
     }
   }
 }
