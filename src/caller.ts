@@ -7,7 +7,7 @@ import type { Socket } from "node:net";
 import { SocketWriter, type ByteData, type WriteSink } from "./socket-writer.js";
 import { tlsInfoOf, type TlsInfo } from "./tls/tls-info.js";
 
-/** What the caller needs from the connection that owns it. */
+/** @internal What the caller needs from the connection that owns it. */
 export interface CallerHost {
   readonly socket: Socket;
   readonly writeTimeoutMs: number;
@@ -44,6 +44,7 @@ export class Caller {
   readonly #host: CallerHost;
   #writer: SocketWriter | undefined;
 
+  /** @internal Made by the listener for each accepted connection. */
   constructor(id: string, host: CallerHost) {
     const socket = host.socket;
     this.id = id;

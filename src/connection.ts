@@ -15,7 +15,7 @@ import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from 
 import type { WriteSink } from "./socket-writer.js";
 import { connectionError } from "./tls/tls-errors.js";
 
-/** Per-connection settings from the listener; times in ms, 0 = none. */
+/** @internal Per-connection settings from the listener; times in ms, 0 = none. */
 export interface ConnectionSettings {
   readonly writeTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -40,6 +40,7 @@ function destroySocket(socket: Socket): void {
 const CONNECTION = Symbol("tcpkit.connection");
 type DrivenSocket = Socket & { [CONNECTION]?: ServiceConnection };
 
+/** @internal One accepted connection, driven through its service; owns the {@link Caller}. */
 export class ServiceConnection implements CallerHost, WriteSink {
   readonly socket: Socket;
   readonly caller: Caller;
