@@ -12,7 +12,7 @@ scratch="$(mktemp -d "${TMPDIR:-/tmp}/tcpkit-package-XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
 npm_quiet=(--prefer-offline --no-audit --no-fund --loglevel=error)
 
-step() { printf 'check-package: %s\n' "$*"; }
+step() { printf 'check-package: [%3ss] %s\n' "$SECONDS" "$*"; }
 fail() { printf 'check-package: FAILED: %s\n' "$*" >&2; exit 1; }
 
 if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]; then
