@@ -44,5 +44,5 @@ export function requireTool(...tools: Tool[]): string | false {
   if (process.env["TCPKIT_REQUIRE_TOOLS"] === "1") return false;
   const missing = tools.filter((tool) => !onPath(tool));
   if (missing.length === 0) return false;
-  return `needs ${missing.join(" and ")}, not found on the PATH (install it to run this test; see the README's "Tests")`;
+  return `needs ${missing.join(" and ")}, not found on the PATH (install it to run this test; see "Tests and the tools they need" in the README)`;
 }
