@@ -2,7 +2,7 @@
  * tcpkit: promise-based TCP and TLS clients and listeners for Node.js, after
  * the Ballerina `tcp` module.
  *
- * @module
+ * @module tcpkit
  */
 export { Client } from "./tcp/client.js";
 export type { ClientConfiguration, ReadBytesOptions, ReadUntilOptions } from "./tcp/client.js";

@@ -21,7 +21,7 @@ import { SocketWriter, type WriteSink } from "./socket-writer.js";
 import { connectionError } from "./connection-error.js";
 import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
 
-/** Per-connection settings from the listener; times in ms, 0 = none. */
+/** @internal Per-connection settings from the listener; times in ms, 0 = none. */
 export interface ConnectionSettings {
   readonly writeTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -57,6 +57,8 @@ type DrivenSocket = Socket & { [CONNECTION]?: ServiceConnection };
  * its {@link ConnectionLifecycle}. It implements the lifecycle's port, the
  * {@link Caller}'s host and the writer's sink; the listener uses `start`,
  * `stop`, `destroyNow` and `finished`.
+ *
+ * @internal
  */
 export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   readonly #socket: Socket;
