@@ -56,14 +56,14 @@ quiet npm install "$tarball" "${npm_quiet[@]}"
 
 step "import and require every subpath"
 node --input-type=module - <<'EOF'
-const expected = { tcpkit: ["Client", "Listener", "TcpError"], "tcpkit/udp": ["Client", "ConnectClient", "Listener"], "tcpkit/socket": ["Client", "Listener", "UdpClient"] };
+const expected = { tcpkit: ["Client", "Listener", "TcpError"], "tcpkit/udp": ["Client", "ConnectClient", "Listener"], "tcpkit/socket": ["Client", "Listener", "UdpClient"], "tcpkit/cluster": ["runWorkers"] };
 for (const [specifier, names] of Object.entries(expected)) {
   const module = await import(specifier);
   for (const name of names) if (typeof module[name] !== "function") throw new Error(`import "${specifier}" has no ${name}`);
 }
 EOF
 node - 2>"$scratch/stderr" <<'EOF' || { cat "$scratch/stderr" >&2; fail "require() of the package"; }
-const expected = { tcpkit: ["Client", "Listener", "TcpError"], "tcpkit/udp": ["Client", "ConnectClient", "Listener"], "tcpkit/socket": ["Client", "Listener", "UdpClient"] };
+const expected = { tcpkit: ["Client", "Listener", "TcpError"], "tcpkit/udp": ["Client", "ConnectClient", "Listener"], "tcpkit/socket": ["Client", "Listener", "UdpClient"], "tcpkit/cluster": ["runWorkers"] };
 for (const [specifier, names] of Object.entries(expected)) {
   const module = require(specifier);
   for (const name of names) if (typeof module[name] !== "function") throw new Error(`require("${specifier}") has no ${name}`);
