@@ -7,6 +7,8 @@ import type { Socket } from "node:net";
 import type { ByteData } from "../core/bytes.js";
 import { SocketWriter, type WriteSink } from "./socket-writer.js";
 import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
+import type { ProxyInfo } from "../proxy/header.js";
+import { proxyInfoOf } from "../proxy/proxy-info.js";
 
 /** What the caller needs from the connection that owns it. */
 export interface CallerHost {
@@ -34,14 +36,19 @@ const MAX_QUEUED_WRITE_BYTES = 64 * 1024 * 1024;
 export class Caller {
   /** Unique among this process's connections. */
   readonly id: string;
-  /** The peer's IP address (no reverse lookup). */
+  /** The peer's IP address (no reverse lookup); behind a PROXY protocol balancer, the client's, from the header. */
   readonly remoteHost: string;
   readonly remotePort: number;
-  /** The local IP address the peer connected to. */
+  /** The local IP address the peer connected to; with a PROXY header, the address the client connected to on the balancer. */
   readonly localHost: string;
   readonly localPort: number;
   /** What the TLS handshake settled (protocol, cipher, ALPN, client certificate); `undefined` for plain TCP. */
   readonly tls: TlsInfo | undefined;
+  /**
+   * The PROXY protocol header the connection began with, and `via`, the balancer's own address
+   * (the socket peer); `undefined` on a listener without `proxyProtocol`.
+   */
+  readonly proxy: ProxyInfo | undefined;
   readonly #host: CallerHost;
   #writer: SocketWriter | undefined;
 
@@ -49,9 +56,12 @@ export class Caller {
     const socket = host.socket;
     this.id = id;
     this.#host = host;
-    this.remoteHost = socket.remoteAddress ?? "";
-    this.remotePort = socket.remotePort ?? 0;
-    const local = host.localAddress;
+    this.proxy = proxyInfoOf(socket);
+    // v1 UNKNOWN, v2 LOCAL, UNSPEC and UNIX carry no addresses: the socket's are used.
+    const source = this.proxy?.source;
+    this.remoteHost = source?.host ?? socket.remoteAddress ?? "";
+    this.remotePort = source?.port ?? socket.remotePort ?? 0;
+    const local = this.proxy?.destination ?? host.localAddress;
     this.localHost = local?.host ?? socket.localAddress ?? "";
     this.localPort = local?.port ?? socket.localPort ?? 0;
     this.tls = tlsInfoOf(socket);
