@@ -6,9 +6,18 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { Client, Listener, type Caller, type ClientConfiguration, type ListenerConfiguration, type Service } from "../src/index.js";
-import { haproxyPath, nginxStreamMissing, startHaproxy, startNginx, type Balancer } from "./helpers/balancers.js";
+import {
+  haproxyPath,
+  nginxStreamBlock,
+  nginxStreamMissing,
+  startHaproxy,
+  startHaproxyWith,
+  startNginx,
+  type Balancer,
+} from "./helpers/balancers.js";
 import { deferred } from "./helpers/deferred.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { pkiForThisFile } from "./helpers/pki.js";
@@ -163,7 +172,8 @@ describe("behind nginx stream", { skip: nginxStreamMissing ?? false }, () => {
 
   before(async () => {
     listener = await startWhoAmI({ proxyProtocol: "v1", trustedProxies: ["127.0.0.1", "::1"] });
-    const started = await startNginx(listener.localPort);
+    const backendPort = listener.localPort;
+    const started = await startNginx((frontend) => nginxStreamBlock(frontend, backendPort));
     nginx = started.balancer;
     frontend = started.frontend;
   });
@@ -183,5 +193,52 @@ describe("behind nginx stream", { skip: nginxStreamMissing ?? false }, () => {
   test("20 concurrent clients each see their own source port", async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => askThrough(frontend)));
     for (const { seen, localPort } of results) assert.equal(seen.remote, `127.0.0.1:${localPort}`);
+  });
+});
+
+describe("the configurations in docs/load-balancer.md", () => {
+  const docs = readFileSync(new URL("../../docs/load-balancer.md", import.meta.url), "utf8");
+  const block = (language: string): string => {
+    const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(docs);
+    assert.ok(match !== null, `docs/load-balancer.md has a ${language} block`);
+    return match[1]!;
+  };
+
+  test("HAProxy: plain and TLS, with the documented ports moved to free ones", { skip: haproxyPath === undefined ? "haproxy is not installed" : false }, async () => {
+    const plain = await startWhoAmI({ proxyProtocol: true });
+    const secure = await startWhoAmI({ proxyProtocol: true, secureSocket: { key: { certFile: pki.serverCert, keyFile: pki.serverKey } } });
+    const { balancer, frontends } = await startHaproxyWith(2, ([app, appTls], ready) =>
+      block("haproxy")
+        .replace("bind :8000", `bind 127.0.0.1:${app}`)
+        .replace("bind :8443", `bind 127.0.0.1:${appTls}`)
+        .replace("127.0.0.1:7000", `127.0.0.1:${plain.localPort}`)
+        .replace("127.0.0.1:7443", `127.0.0.1:${secure.localPort}`) +
+      `frontend ready\n    bind 127.0.0.1:${ready}\n    tcp-request connection reject\n`,
+    );
+    try {
+      const viaPlain = await askThrough(frontends[0]!);
+      assert.equal(viaPlain.seen.remote, `127.0.0.1:${viaPlain.localPort}`);
+      const viaTls = await askThrough(frontends[1]!, { secureSocket: { cert: pki.caCert } });
+      assert.equal(viaTls.seen.remote, `127.0.0.1:${viaTls.localPort}`);
+      assert.equal(viaTls.seen.tls, true);
+    } finally {
+      await balancer.stop();
+      await Promise.all([plain.gracefulStop(), secure.gracefulStop()]);
+    }
+  });
+
+  test("nginx stream, with the documented ports moved to free ones", { skip: nginxStreamMissing ?? false }, async () => {
+    const listener = await startWhoAmI({ proxyProtocol: true });
+    const { balancer, frontend } = await startNginx((port) =>
+      block("nginx").replace("listen 8000;", `listen 127.0.0.1:${port};`).replace("127.0.0.1:7000", `127.0.0.1:${listener.localPort}`),
+    );
+    try {
+      const { seen, localPort } = await askThrough(frontend);
+      assert.equal(seen.remote, `127.0.0.1:${localPort}`);
+      assert.equal(seen.version, 1);
+    } finally {
+      await balancer.stop();
+      await listener.gracefulStop();
+    }
   });
 });

@@ -21,7 +21,7 @@ async function examples(file: string): Promise<string[]> {
   return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
 
-for (const file of ["README.md"]) {
+for (const file of ["README.md", "docs/load-balancer.md"]) {
   describe(`${file} examples`, async () => {
     const blocks = await examples(file);
     it("has examples", () => assert.ok(blocks.length > 0));

@@ -149,18 +149,31 @@ export function haproxyConfig(routes: readonly HaproxyRoute[], frontends: readon
 
 /** Starts HAProxy with one frontend per route; resolves with the frontends' ports, in order. */
 export async function startHaproxy(routes: readonly HaproxyRoute[]): Promise<{ balancer: Balancer; frontends: number[] }> {
-  const { balancer, ports } = await startBalancer(routes.length, (ports, dir) => ({
+  return startHaproxyWith(routes.length, (frontends, ready) => haproxyConfig(routes, frontends, ready));
+}
+
+/** Starts HAProxy with the configuration `configure` writes for `count` fresh frontend ports and a readiness port. */
+export async function startHaproxyWith(
+  count: number,
+  configure: (frontends: number[], ready: number) => string,
+): Promise<{ balancer: Balancer; frontends: number[] }> {
+  const { balancer, ports } = await startBalancer(count, (ports, dir) => ({
     file: haproxyPath!,
     name: "haproxy.cfg",
-    config: haproxyConfig(routes, ports.slice(0, routes.length), ports[routes.length]!),
+    config: configure(ports.slice(0, count), ports[count]!),
     args: ["-f", join(dir, "haproxy.cfg"), "-db"],
   }));
   return { balancer, frontends: ports };
 }
 
-/** The nginx configuration: a `stream` server with `proxy_protocol on` in front of `backendPort`. */
-export function nginxConfig(frontend: number, backendPort: number, ready: number, dir: string): string {
+/**
+ * The nginx configuration around a `stream { ... }` block: the module, foreground, logs on
+ * stderr, and a `ready` server added to the block for readiness probes.
+ */
+export function nginxConfig(streamBlock: string, ready: number, dir: string): string {
   const module = NGINX_STREAM_MODULES.find(existsSync);
+  const end = streamBlock.lastIndexOf("}");
+  const withReady = `${streamBlock.slice(0, end)}    server {\n        listen 127.0.0.1:${ready};\n        return "ready\\n";\n    }\n}\n`;
   return [
     ...(module === undefined ? [] : [`load_module ${module};`]),
     "daemon off;",
@@ -168,27 +181,30 @@ export function nginxConfig(frontend: number, backendPort: number, ready: number
     `pid ${join(dir, "nginx.pid")};`,
     "error_log stderr warn;",
     "events {}",
+    withReady,
+  ].join("\n");
+}
+
+/** The `stream` block of a `proxy_protocol on` server in front of `backendPort`. */
+export function nginxStreamBlock(frontend: number, backendPort: number): string {
+  return [
     "stream {",
     "    server {",
     `        listen 127.0.0.1:${frontend};`,
     `        proxy_pass 127.0.0.1:${backendPort};`,
     "        proxy_protocol on;",
     "    }",
-    "    server {",
-    `        listen 127.0.0.1:${ready};`,
-    '        return "ready\\n";',
-    "    }",
     "}",
     "",
   ].join("\n");
 }
 
-/** Starts nginx in front of `backendPort`; resolves with the frontend's port. */
-export async function startNginx(backendPort: number): Promise<{ balancer: Balancer; frontend: number }> {
+/** Starts nginx with the `stream` block `configure` writes for a fresh frontend port; resolves with that port. */
+export async function startNginx(configure: (frontend: number) => string): Promise<{ balancer: Balancer; frontend: number }> {
   const { balancer, ports } = await startBalancer(1, (ports, dir) => ({
     file: nginxPath!,
     name: "nginx.conf",
-    config: nginxConfig(ports[0]!, backendPort, ports[1]!, dir),
+    config: nginxConfig(configure(ports[0]!), ports[1]!, dir),
     args: ["-e", "stderr", "-p", dir, "-c", join(dir, "nginx.conf")],
   }));
   return { balancer, frontend: ports[0]! };
