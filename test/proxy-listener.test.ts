@@ -4,6 +4,7 @@
  * `Client.connect(..., { proxyHeader })` against a proxy listener.
  */
 import assert from "node:assert/strict";
+import diagnostics from "node:diagnostics_channel";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import tls from "node:tls";
@@ -130,6 +131,20 @@ describe("a header PROXY gives the caller the client's addresses", () => {
         await destroyed(socket);
       }
     });
+  });
+
+  test("the accept diagnostics event names the client from the header", async () => {
+    const seen: Array<{ remoteHost?: string; remotePort?: number }> = [];
+    const record = (message: unknown): void => void seen.push(message as { remoteHost?: string });
+    diagnostics.subscribe("tcpkit:listener:accept", record);
+    try {
+      await withEcho({ proxyProtocol: true }, async (echo) => {
+        await echoThrough(echo, v1Tcp4);
+      });
+    } finally {
+      diagnostics.unsubscribe("tcpkit:listener:accept", record);
+    }
+    assert.deepEqual(seen.map((m) => [m.remoteHost, m.remotePort]), [["192.0.2.1", 56324]]);
   });
 
   test("a header alone: onConnect runs, and the first onBytes is the next chunk", async () => {

@@ -202,7 +202,8 @@ export class Listener {
     const id = (++connectionCounter).toString(36);
     const connection = new ServiceConnection(socket, id, service, settings);
     this.#connections.add(connection);
-    publish(channels.listenerAccept, () => ({ id, remoteHost: socket.remoteAddress, remotePort: socket.remotePort }));
+    // The caller's addresses: behind a PROXY protocol balancer, the client's, not the balancer's.
+    publish(channels.listenerAccept, () => ({ id, remoteHost: connection.caller.remoteHost, remotePort: connection.caller.remotePort }));
     connection.start();
   };
 
