@@ -420,6 +420,20 @@ describe("Client.connect with proxyHeader", () => {
     });
   });
 
+  test("over TLS, a failed handshake after the header closes the TCP connection too", async () => {
+    const secureSocket = { key: { certFile: pki.serverCert, keyFile: pki.serverKey } };
+    await withEcho({ proxyProtocol: true, secureSocket }, async (echo) => {
+      const error = await rejection(
+        Client.connect("localhost", echo.port, {
+          secureSocket: { cert: pki.otherCaCert },
+          proxyHeader: { version: 1, source: client4, destination: server4 },
+        }),
+      );
+      assert.equal(error.code, "ERR_TLS");
+      assert.equal(echo.callers.length, 0);
+    });
+  });
+
   test("a bad proxyHeader is refused before connecting", async () => {
     const error = await rejection(
       Client.connect("127.0.0.1", 9, { proxyHeader: { version: 1, source: { host: "::1", port: 1 }, destination: server4 } }),
