@@ -36,3 +36,6 @@ export type {
   TrustStore,
 } from "./tls/secure-socket.js";
 export type { PeerCertificateInfo, TlsInfo } from "./tls/tls-info.js";
+export { ProxyTlvType, encodeProxyHeader } from "./proxy/index.js";
+export type { ProxyAddress, ProxyCommand, ProxyHeader, ProxyHeaderOptions, ProxyInfo, ProxyTlv, ProxyVersion } from "./proxy/index.js";
+export type { ProxyListenerOptions } from "./proxy/listener-settings.js";

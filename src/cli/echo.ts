@@ -7,26 +7,29 @@
 import { Listener, type Caller, type ListenerConfiguration } from "../index.js";
 import { ExitCode, formatAddress, parsePort, required, type CommandSpec } from "./args.js";
 import { whenAborted, type Command, type CommandIo } from "./command.js";
-import { listenAddressOptions } from "./listen-flags.js";
+import { applyProxyProtocol, listenAddressOptions, proxyNote, proxyProtocolOption } from "./listen-flags.js";
 import { listenerSecureSocket, listenerTlsOptions } from "./tls-flags.js";
 
 const spec = {
   name: "echo",
   summary: "run an echo server that logs each connection",
-  usage: "echo --port N [--host H] [--tls-cert FILE --tls-key FILE]",
+  usage: "echo --port N [--host H] [--tls-cert FILE --tls-key FILE] [--proxy-protocol]",
   description:
     "An echo server: every byte a client sends comes back to it. Prints a line on stdout\n" +
     "when a connection arrives and when it leaves. With --tls-cert and --tls-key it speaks\n" +
-    "TLS. Ctrl-C stops it gracefully.",
+    "TLS. With --proxy-protocol it sits behind a load balancer and logs the client's address\n" +
+    "from the PROXY header. Ctrl-C stops it gracefully.",
   positionals: [],
   options: {
     ...listenAddressOptions,
     ...listenerTlsOptions,
+    ...proxyProtocolOption,
   },
   examples: [
     "tcpkit echo --port 7000",
     "tcpkit echo --port 0 --host 127.0.0.1",
     "tcpkit echo --port 7443 --tls-cert server.crt --tls-key server.key",
+    "tcpkit echo --port 7000 --proxy-protocol   # behind HAProxy send-proxy / nginx proxy_protocol on",
   ],
 } as const satisfies CommandSpec;
 
@@ -38,6 +41,7 @@ export const echoCommand: Command<typeof spec.options> = {
     const config: ListenerConfiguration = values.host === undefined ? {} : { localHost: values.host };
     const secureSocket = listenerSecureSocket(values);
     if (secureSocket !== undefined) config.secureSocket = secureSocket;
+    applyProxyProtocol(config, values);
     const listener = new Listener(port, config);
     listener.attach(echoService(io));
     await listener.start();
@@ -64,7 +68,7 @@ function echoService(io: CommandIo): Parameters<Listener["attach"]>[0] {
       const peer = formatAddress(caller.remoteHost, caller.remotePort);
       const startedAt = performance.now();
       let echoed = 0;
-      io.stdout.write(`[${caller.id}] connected from ${peer}${tlsNote(caller)}\n`);
+      io.stdout.write(`[${caller.id}] connected from ${peer}${proxyNote(caller)}${tlsNote(caller)}\n`);
       return {
         onBytes(data) {
           echoed += data.length;

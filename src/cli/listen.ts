@@ -8,12 +8,12 @@ import { Listener, type Caller, type ListenerConfiguration, type Service } from 
 import { ExitCode, formatAddress, parsePort, required, type CommandSpec } from "./args.js";
 import { whenAborted, writeTo, type Command, type CommandIo } from "./command.js";
 import { HexDump } from "./hex-dump.js";
-import { listenAddressOptions, quietOption, statusPrinter } from "./listen-flags.js";
+import { applyProxyProtocol, listenAddressOptions, proxyNote, proxyProtocolOption, quietOption, statusPrinter } from "./listen-flags.js";
 
 const spec = {
   name: "listen",
   summary: "accept connections: what arrives to stdout, stdin to the connections",
-  usage: "listen --port N [--host H] [--keep-open] [--hex] [--quiet]",
+  usage: "listen --port N [--host H] [--keep-open] [--hex] [--quiet] [--proxy-protocol]",
   description:
     "Waits for a connection, prints the bytes it sends on stdout and sends it what arrives on\n" +
     "stdin. Without --keep-open it serves one connection and exits (code 0) when that one\n" +
@@ -26,6 +26,7 @@ const spec = {
     "keep-open": { type: "boolean", short: "k", description: "accept more connections, and keep running" },
     hex: { type: "boolean", short: "x", description: "show received bytes as a hex dump" },
     ...quietOption,
+    ...proxyProtocolOption,
   },
   examples: ["tcpkit listen --port 7000 > received.bin", "tcpkit listen --port 7000 --keep-open --hex"],
 } as const satisfies CommandSpec;
@@ -39,6 +40,7 @@ export const listenCommand: Command<typeof spec.options> = {
     const status = statusPrinter(io, values.quiet === true);
     const config: ListenerConfiguration = keepOpen ? {} : { maxConnections: 1 };
     if (values.host !== undefined) config.localHost = values.host;
+    applyProxyProtocol(config, values);
     const session = new ListenSession(io, status, keepOpen, values.hex === true);
     const listener = new Listener(port, config);
     listener.attach(session.service);
@@ -77,7 +79,7 @@ class ListenSession {
       if (!this.#keepOpen && this.#served > 0) return new Error(`refused ${peer}: already served a connection`);
       this.#served++;
       this.#callers.add(caller);
-      this.#status(`connection from ${peer}`);
+      this.#status(`connection from ${peer}${proxyNote(caller)}`);
       this.#startStdin();
       const dump = this.#hex ? new HexDump() : undefined;
       return {

@@ -5,6 +5,7 @@
  */
 import type { ByteData } from "../core/bytes.js";
 import type { TlsInfo } from "../tls/tls-info.js";
+import type { ProxyInfo } from "../proxy/header.js";
 
 /**
  * What a {@link Caller} shows and asks of the connection that owns it (the
@@ -18,6 +19,8 @@ export interface CallerHost {
   readonly localHost: string;
   readonly localPort: number;
   readonly tls: TlsInfo | undefined;
+  /** The PROXY header the connection began with, and the balancer's address. */
+  readonly proxy: ProxyInfo | undefined;
   /** Writes all of `data`, in order with the connection's write-backs. */
   write(data: ByteData): Promise<void>;
   /** Flushes what was written, closes; resolves when the socket is closed. */
@@ -38,14 +41,19 @@ export interface CallerHost {
 export class Caller {
   /** Unique among this process's connections. */
   readonly id: string;
-  /** The peer's IP address (no reverse lookup). */
+  /** The peer's IP address (no reverse lookup); behind a PROXY protocol balancer, the client's, from the header. */
   readonly remoteHost: string;
   readonly remotePort: number;
-  /** The local IP address the peer connected to. */
+  /** The local IP address the peer connected to; with a PROXY header, the address the client connected to on the balancer. */
   readonly localHost: string;
   readonly localPort: number;
   /** What the TLS handshake settled (protocol, cipher, ALPN, client certificate); `undefined` for plain TCP. */
   readonly tls: TlsInfo | undefined;
+  /**
+   * The PROXY protocol header the connection began with, and `via`, the balancer's own address
+   * (the socket peer); `undefined` on a listener without `proxyProtocol`.
+   */
+  readonly proxy: ProxyInfo | undefined;
   readonly #host: CallerHost;
 
   /** @internal The listener makes one per connection. */
@@ -57,6 +65,7 @@ export class Caller {
     this.localHost = host.localHost;
     this.localPort = host.localPort;
     this.tls = host.tls;
+    this.proxy = host.proxy;
   }
 
   /**

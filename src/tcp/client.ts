@@ -17,6 +17,7 @@ import { prepareClientTls } from "../tls/secure-config.js";
 import type { ClientSecureSocket } from "../tls/secure-socket.js";
 import { connectionError } from "./connection-error.js";
 import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
+import { encodeProxyHeader, type ProxyHeaderOptions } from "../proxy/header-encoder.js";
 
 /** Configuration of {@link Client.connect}. Times are in seconds; 0 means no limit. */
 export interface ClientConfiguration {
@@ -42,6 +43,16 @@ export interface ClientConfiguration {
   maxPendingReads?: number;
   /** Unsent bytes beyond which a further write is refused. @default 64 MiB */
   maxQueuedWriteBytes?: number;
+  /**
+   * A PROXY protocol header (v1 or v2) sent first, before the TLS handshake: for a proxy that
+   * speaks for its own clients to a listener with `proxyProtocol`, and for tests.
+   *
+   * @example
+   * ```ts
+   * { proxyHeader: { version: 2, source: { host: "192.0.2.1", port: 56324 }, destination: { host: "192.0.2.11", port: 443 } } }
+   * ```
+   */
+  proxyHeader?: ProxyHeaderOptions;
 }
 
 /** Options of every read. */
@@ -89,6 +100,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     let writeTimeoutMs: number;
     let connectTimeoutMs: number;
     let keepAliveMs: number | false;
+    let proxyHeader: Buffer | undefined;
     try {
       readTimeoutMs = secondsToMs(config.timeout, 300, "timeout");
       writeTimeoutMs = secondsToMs(config.writeTimeout, 300, "writeTimeout");
@@ -96,6 +108,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
       keepAliveMs = config.keepAlive === undefined || config.keepAlive === false
         ? false
         : secondsToMs(config.keepAlive, 0, "keepAlive");
+      if (config.proxyHeader !== undefined) proxyHeader = encodeProxyHeader(config.proxyHeader);
     } catch (error) {
       throw new TcpError(withCause(Messages.connect, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
     }
@@ -109,6 +122,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
       noDelay: config.noDelay ?? true,
       keepAliveMs,
       signal: config.signal,
+      proxyHeader,
     });
     publish(channels.clientConnect, () => ({
       host,

@@ -20,6 +20,8 @@ import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from 
 import { SocketWriter, type WriteSink } from "./socket-writer.js";
 import { connectionError } from "./connection-error.js";
 import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
+import type { ProxyInfo } from "../proxy/header.js";
+import { proxyInfoOf } from "../proxy/proxy-info.js";
 
 /** @internal Per-connection settings from the listener; times in ms, 0 = none. */
 export interface ConnectionSettings {
@@ -260,20 +262,28 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   // CallerHost: what the caller shows and asks of its connection.
 
+  // v1 UNKNOWN, v2 LOCAL, UNSPEC and UNIX headers carry no addresses: the socket's are used.
+
   get remoteHost(): string {
-    return this.#socket.remoteAddress ?? "";
+    return proxyInfoOf(this.#socket)?.source?.host ?? this.#socket.remoteAddress ?? "";
   }
 
   get remotePort(): number {
-    return this.#socket.remotePort ?? 0;
+    return proxyInfoOf(this.#socket)?.source?.port ?? this.#socket.remotePort ?? 0;
   }
 
   get localHost(): string {
-    return this.#settings.localAddress?.host ?? this.#socket.localAddress ?? "";
+    const local = proxyInfoOf(this.#socket)?.destination ?? this.#settings.localAddress;
+    return local?.host ?? this.#socket.localAddress ?? "";
   }
 
   get localPort(): number {
-    return this.#settings.localAddress?.port ?? this.#socket.localPort ?? 0;
+    const local = proxyInfoOf(this.#socket)?.destination ?? this.#settings.localAddress;
+    return local?.port ?? this.#socket.localPort ?? 0;
+  }
+
+  get proxy(): ProxyInfo | undefined {
+    return proxyInfoOf(this.#socket);
   }
 
   get tls(): TlsInfo | undefined {

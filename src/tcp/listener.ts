@@ -15,9 +15,15 @@ import { prepareListenerTls } from "../tls/secure-config.js";
 import type { ListenerSecureSocket } from "../tls/secure-socket.js";
 import { isValidPort, secondsToMs } from "../core/units.js";
 import { createListeningServer } from "./transport.js";
+import { prepareProxySettings, type ProxyListenerOptions } from "../proxy/listener-settings.js";
+import { abortProxyHeaders } from "./proxy-accept.js";
 
-/** Configuration of a {@link Listener}. Times are in seconds; 0 means no limit. */
-export interface ListenerConfiguration {
+/**
+ * Configuration of a {@link Listener}. Times are in seconds; 0 means no limit. The PROXY
+ * protocol fields (`proxyProtocol`, `proxyHeaderTimeout`, `trustedProxies`) are described in
+ * {@link ProxyListenerOptions}.
+ */
+export interface ListenerConfiguration extends ProxyListenerOptions {
   /** The local interface to bind (host name or IP); all interfaces when absent. */
   localHost?: string;
   /** TLS (and mutual TLS) settings; checked and loaded by `start()`. */
@@ -131,6 +137,7 @@ export class Listener {
     } catch (error) {
       throw fail(error);
     }
+    const proxy = prepareProxySettings(this.#config);
     this.#starting = true;
     try {
       const tls = await prepareListenerTls(this.#config.secureSocket);
@@ -141,6 +148,8 @@ export class Listener {
         onConnection: this.#onConnection,
         tls,
         onTlsError: (error) => this.#reportListenerError(error),
+        proxy,
+        onProxyError: (error) => this.#reportListenerError(error),
       });
       server.on("error", (error) => this.#reportListenerError(error));
       this.#settings = { ...this.#settings, localAddress: boundAddress(server), onFinished: this.#forget };
@@ -171,6 +180,7 @@ export class Listener {
     if (server === undefined) throw new ListenerError(Messages.listenerNotStarted);
     this.#server = undefined;
     abortHandshakes(server);
+    abortProxyHeaders(server);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await Promise.all([...this.#connections].map(each));
     await closed;
@@ -192,7 +202,8 @@ export class Listener {
     const id = (++connectionCounter).toString(36);
     const connection = new ServiceConnection(socket, id, service, settings);
     this.#connections.add(connection);
-    publish(channels.listenerAccept, () => ({ id, remoteHost: socket.remoteAddress, remotePort: socket.remotePort }));
+    // The caller's addresses: behind a PROXY protocol balancer, the client's, not the balancer's.
+    publish(channels.listenerAccept, () => ({ id, remoteHost: connection.caller.remoteHost, remotePort: connection.caller.remotePort }));
     connection.start();
   };
 

@@ -11,9 +11,11 @@ import net from "node:net";
 import tls from "node:tls";
 import { ConnectError, Messages, TcpError, TlsError, abortedError, withCause } from "../core/errors.js";
 import { isValidPort } from "../core/units.js";
-import { guardHandshakes } from "../tls/handshake-guard.js";
+import { abortHandshakes, guardHandshakes } from "../tls/handshake-guard.js";
 import { HANDSHAKE_FAILED, handshakeFailed } from "../tls/tls-errors.js";
 import type { ClientTlsSettings, ListenerTlsSettings } from "../tls/secure-config.js";
+import type { ProxyAcceptSettings } from "../proxy/listener-settings.js";
+import { TlsHandover, gateProxyHeaders, plainHandover } from "./proxy-accept.js";
 
 /** What {@link connectSocket} needs; times in milliseconds. */
 export interface SocketConnectOptions {
@@ -27,6 +29,8 @@ export interface SocketConnectOptions {
   signal?: AbortSignal | undefined;
   /** TLS on: resolve only after the handshake. */
   tls?: ClientTlsSettings | undefined;
+  /** A PROXY protocol header to send first, before the TLS handshake. */
+  proxyHeader?: Uint8Array | undefined;
 }
 
 /**
@@ -56,8 +60,15 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     throw new ConnectError(`${Messages.connect}: port must be an integer from 1 to 65535, got ${String(port)}`);
   }
   if (signal?.aborted) throw abortedError(signal);
-  const local = options.localHost === undefined ? undefined : await resolveLocalHost(options.localHost);
-  if (signal?.aborted) throw abortedError(signal);
+  const secure = options.tls;
+  // A PROXY header goes out before the ClientHello: connect plainly (that sends it), then start TLS.
+  const startedAt = Date.now();
+  const raw = secure !== undefined && options.proxyHeader !== undefined ? await connectSocket({ ...options, tls: undefined }) : undefined;
+  const local = options.localHost === undefined || raw !== undefined ? undefined : await resolveLocalHost(options.localHost);
+  if (signal?.aborted) {
+    raw?.destroy();
+    throw abortedError(signal);
+  }
 
   const socketOptions: net.NetConnectOpts = {
     host,
@@ -68,8 +79,10 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     allowHalfOpen: false,
     ...(local === undefined ? {} : { localAddress: local.address, family: local.family }),
   };
-  const secure = options.tls;
-  const socket = secure === undefined ? net.connect(socketOptions) : tls.connect({ ...socketOptions, ...secure.connectOptions });
+  const socket =
+    secure === undefined
+      ? net.connect(socketOptions)
+      : tls.connect(raw === undefined ? { ...socketOptions, ...secure.connectOptions } : { ...secure.connectOptions, socket: raw });
   if (secure !== undefined) secure.attach(socket as tls.TLSSocket);
   return new Promise<net.Socket>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
@@ -92,7 +105,10 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     const onReady = (): void => finish(undefined);
     const onConnect = (): void => {
       tcpConnected = true;
-      if (secure === undefined) return onReady();
+      if (secure === undefined) {
+        if (options.proxyHeader !== undefined) socket.write(options.proxyHeader);
+        return onReady();
+      }
       if (secure.handshakeTimeoutMs > 0) {
         handshakeTimer = setTimeout(() => {
           const seconds = secure.handshakeTimeoutMs / 1000;
@@ -110,12 +126,13 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     const onAbort = (): void => finish(abortedError(signal!));
     socket.once("connect", onConnect);
     if (secure !== undefined) socket.once("secureConnect", onReady);
+    if (raw !== undefined) onConnect(); // TCP is connected already; the handshake starts now
     socket.once("error", onError);
     signal?.addEventListener("abort", onAbort, { once: true });
     if (options.connectTimeoutMs > 0) {
       timer = setTimeout(() => {
         finish(new ConnectError(`${Messages.connect}: connection timed out after ${options.connectTimeoutMs / 1000}s`));
-      }, options.connectTimeoutMs);
+      }, Math.max(1, options.connectTimeoutMs - (Date.now() - startedAt)));
     }
   });
 }
@@ -130,6 +147,10 @@ export interface ServerOptions {
   tls?: ListenerTlsSettings | undefined;
   /** Failed handshakes (TLS only). */
   onTlsError?: ((error: TlsError) => void) | undefined;
+  /** PROXY protocol on: `onConnection` gets sockets whose header was read (before TLS). */
+  proxy?: ProxyAcceptSettings | undefined;
+  /** Refused PROXY headers (proxy only). */
+  onProxyError?: ((error: TcpError) => void) | undefined;
 }
 
 /**
@@ -140,16 +161,32 @@ export interface ServerOptions {
 export async function createListeningServer(options: ServerOptions): Promise<net.Server> {
   const socketOptions = { pauseOnConnect: true, allowHalfOpen: true, noDelay: options.noDelay };
   let server: net.Server;
+  const proxy = options.proxy;
+  const onProxyError = options.onProxyError ?? ((): void => {});
   if (options.tls === undefined) {
     server = net.createServer(socketOptions);
-    server.on("connection", options.onConnection);
+    if (proxy === undefined) server.on("connection", options.onConnection);
+    else gateProxyHeaders(server, proxy, { onReady: plainHandover(options.onConnection), onError: onProxyError });
   } else {
     // A half-open TLS socket never reports a peer that hangs up mid-handshake (it
     // waits for the handshake time-out), so half-open is turned on only once secure.
     const tlsServer = tls.createServer({ ...options.tls.serverOptions, ...socketOptions, allowHalfOpen: false });
     const onTlsError = options.onTlsError ?? ((): void => {});
-    guardHandshakes(tlsServer, { ...options.tls, onSecure: options.onConnection, onError: onTlsError });
-    server = tlsServer;
+    if (proxy === undefined) {
+      guardHandshakes(tlsServer, { ...options.tls, onSecure: options.onConnection, onError: onTlsError });
+      server = tlsServer;
+    } else {
+      // The header precedes the ClientHello: a plain server reads it, the TLS server (never bound) does the rest.
+      const handover = new TlsHandover(tlsServer);
+      const onSecure = (socket: tls.TLSSocket): void => {
+        handover.claim(socket);
+        options.onConnection(socket);
+      };
+      guardHandshakes(tlsServer, { ...options.tls, onSecure, onError: onTlsError });
+      server = net.createServer(socketOptions);
+      const onAbort = (): void => abortHandshakes(tlsServer);
+      gateProxyHeaders(server, proxy, { onReady: handover.start, onError: onProxyError, onAbort });
+    }
   }
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => {
