@@ -183,7 +183,9 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   /**
    * The next chunk that arrived (up to one socket read), without framing.
-   * `Read timed out` leaves the connection open and loses no byte.
+   * `Read timed out` leaves the connection open and loses no byte. After the
+   * peer's FIN it rejects with `Connection closed by the server.`; writing
+   * stays open until {@link shutdownWrite}, {@link close} or a reset.
    */
   readBytes(options: ReadBytesOptions = {}): Promise<Uint8Array> {
     return this.#read({ kind: "chunk" }, options);

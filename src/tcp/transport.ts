@@ -65,7 +65,9 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     noDelay: options.noDelay,
     keepAlive: options.keepAliveMs !== false,
     keepAliveInitialDelay: options.keepAliveMs === false ? 0 : options.keepAliveMs,
-    allowHalfOpen: false,
+    // The peer's FIN ends our reading, not our writing: TCP's two directions are
+    // independent, and a client may still have to send (ncat -l </dev/null).
+    allowHalfOpen: true,
     ...(local === undefined ? {} : { localAddress: local.address, family: local.family }),
   };
   const secure = options.tls;
