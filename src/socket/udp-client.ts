@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { withCause } from "../core/errors.js";
+import { TcpError, withCause } from "../core/errors.js";
 import { toBuffer } from "../core/bytes.js";
 import { Client as UdpCoreClient } from "../udp/client.js";
 import { UdpError } from "../udp/udp-error.js";
@@ -106,7 +106,7 @@ export class UdpClient {
     } catch (error) {
       const cause = error instanceof UdpError && error.cause !== undefined ? error.cause : error;
       return new GenericError(withCause(SocketMessages.startUdpClient, cause), {
-        code: error instanceof UdpError ? error.code : "ERR_BIND",
+        code: error instanceof TcpError ? error.code : "ERR_BIND",
         cause: error,
       });
     }

@@ -10,7 +10,8 @@ import { ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } f
 import { toBuffer, type ByteData } from "../core/bytes.js";
 import { SocketWriter } from "./socket-writer.js";
 import { StreamReader, type ReadRequest } from "../core/stream-reader.js";
-import { secondsToMs } from "../core/units.js";
+import { positiveInteger } from "../core/units.js";
+import { checkClientConfiguration, type ClientSettings } from "./client-config.js";
 import { connectSocket } from "./transport.js";
 import { prepareClientTls } from "../tls/secure-config.js";
 import type { ClientSecureSocket } from "../tls/secure-socket.js";
@@ -84,17 +85,9 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * a `TlsError` for TLS settings that do not load or a failed handshake.
    */
   static async connect(host: string, port: number, config: ClientConfiguration = {}): Promise<Client> {
-    let readTimeoutMs: number;
-    let writeTimeoutMs: number;
-    let connectTimeoutMs: number;
-    let keepAliveMs: number | false;
+    let settings: ClientSettings;
     try {
-      readTimeoutMs = secondsToMs(config.timeout, 300, "timeout");
-      writeTimeoutMs = secondsToMs(config.writeTimeout, 300, "writeTimeout");
-      connectTimeoutMs = secondsToMs(config.connectTimeout, 30, "connectTimeout");
-      keepAliveMs = config.keepAlive === undefined || config.keepAlive === false
-        ? false
-        : secondsToMs(config.keepAlive, 0, "keepAlive");
+      settings = checkClientConfiguration(config);
     } catch (error) {
       throw new TcpError(withCause(Messages.connect, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
     }
@@ -104,9 +97,9 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
       port,
       tls,
       localHost: config.localHost,
-      connectTimeoutMs,
+      connectTimeoutMs: settings.connectTimeoutMs,
       noDelay: config.noDelay ?? true,
-      keepAliveMs,
+      keepAliveMs: settings.keepAliveMs,
       signal: config.signal,
     });
     publish(channels.clientConnect, () => ({
@@ -115,21 +108,21 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
       localHost: socket.localAddress,
       localPort: socket.localPort,
     }));
-    return new Client(socket, config, readTimeoutMs, writeTimeoutMs);
+    return new Client(socket, settings);
   }
 
-  private constructor(socket: Socket, config: ClientConfiguration, readTimeoutMs: number, writeTimeoutMs: number) {
+  private constructor(socket: Socket, settings: ClientSettings) {
     this.#socket = socket;
     this.#tls = tlsInfoOf(socket);
-    this.#readTimeoutMs = readTimeoutMs;
+    this.#readTimeoutMs = settings.readTimeoutMs;
     this.#reader = new StreamReader({
-      highWaterMark: config.highWaterMark ?? MiB,
-      maxPendingReads: config.maxPendingReads ?? 1024,
+      highWaterMark: settings.highWaterMark,
+      maxPendingReads: settings.maxPendingReads,
       onFlowChange: (flowing) => (flowing ? socket.resume() : socket.pause()),
     });
     this.#writer = new SocketWriter(socket, {
-      writeTimeoutMs,
-      maxQueuedBytes: config.maxQueuedWriteBytes ?? 64 * MiB,
+      writeTimeoutMs: settings.writeTimeoutMs,
+      maxQueuedBytes: settings.maxQueuedWriteBytes,
     });
     socket.on("data", (chunk: Buffer) => this.#reader.push(chunk));
     socket.on("end", () => this.#reader.end(new ConnectionClosedError()));
@@ -215,8 +208,13 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    const maxLength = options.maxLength ?? MiB;
-    if (bytes.length === 0 || !Number.isSafeInteger(maxLength) || maxLength < bytes.length) {
+    let maxLength: number;
+    try {
+      maxLength = positiveInteger(options.maxLength, MiB, "maxLength");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (bytes.length === 0 || maxLength < bytes.length) {
       return Promise.reject(
         new TcpError("readUntil needs a non-empty delimiter and a maxLength at least as long", {
           code: "ERR_INVALID_ARGUMENT",

@@ -8,6 +8,7 @@
  */
 import type { Socket } from "node:net";
 import { Caller, type CallerHost } from "./caller.js";
+import { MAX_TIMER_MS } from "../core/clock.js";
 import { channels, publish } from "../core/diagnostics.js";
 import { TcpError, withCause } from "../core/errors.js";
 import { deliverError, guarded, isThenable } from "../core/guard.js";
@@ -58,6 +59,13 @@ export class ServiceConnection implements CallerHost, WriteSink {
   #socketClosed = false;
   #onCloseStarted = false;
   #lingerTimer: NodeJS.Timeout | undefined;
+  /*
+   * An idle time-out past a Node timer's range runs as a chain of shorter socket
+   * time-outs: the one armed now, and the idle time already seen before it.
+   */
+  #idleChunkMs = 0;
+  #idleSeenMs = 0;
+  #activityAtIdle = -1;
   /** Write-backs handed to the writer and not settled yet. */
   #writeBacksPending = 0;
   /*
@@ -137,9 +145,7 @@ export class ServiceConnection implements CallerHost, WriteSink {
     socket.on("error", ServiceConnection.#onSocketError);
     socket.on("end", ServiceConnection.#onPeerEnd);
     socket.once("close", ServiceConnection.#onSocketClose);
-    if (this.#settings.idleTimeoutMs > 0) {
-      socket.setTimeout(this.#settings.idleTimeoutMs, ServiceConnection.#onIdle);
-    }
+    if (this.#settings.idleTimeoutMs > 0) this.#armIdle(this.#settings.idleTimeoutMs);
     let result: OnConnectResult | Promise<OnConnectResult>;
     try {
       result = this.#listenerService.onConnect(this.caller);
@@ -353,11 +359,29 @@ export class ServiceConnection implements CallerHost, WriteSink {
     }
   }
 
+  /** Arms the socket's idle time-out for `ms`, or the first part of it that a Node timer holds. */
+  #armIdle(ms: number): void {
+    this.#idleChunkMs = Math.min(ms, MAX_TIMER_MS);
+    this.socket.setTimeout(this.#idleChunkMs, ServiceConnection.#onIdle);
+  }
+
   #idle(): void {
+    const idleMs = this.#settings.idleTimeoutMs;
     if (this.#handlerInFlight) {
       // The socket's time-out fires once and re-arms only on traffic: arm it again.
-      this.socket.setTimeout(this.#settings.idleTimeoutMs, ServiceConnection.#onIdle);
+      this.#idleSeenMs = 0;
+      this.#armIdle(idleMs);
       return;
+    }
+    if (idleMs > MAX_TIMER_MS) {
+      // Traffic since the last part re-armed the socket's timer: idleness counts from there.
+      const activity = this.socket.bytesRead + this.socket.bytesWritten;
+      this.#idleSeenMs = (activity === this.#activityAtIdle ? this.#idleSeenMs : 0) + this.#idleChunkMs;
+      this.#activityAtIdle = activity;
+      if (this.#idleSeenMs < idleMs) {
+        this.#armIdle(idleMs - this.#idleSeenMs);
+        return;
+      }
     }
     this.socket.destroy();
   }

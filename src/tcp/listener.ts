@@ -13,7 +13,7 @@ import type { Service } from "./service.js";
 import { abortHandshakes } from "../tls/handshake-guard.js";
 import { prepareListenerTls } from "../tls/secure-config.js";
 import type { ListenerSecureSocket } from "../tls/secure-socket.js";
-import { isValidPort, secondsToMs } from "../core/units.js";
+import { isValidPort, positiveInteger, secondsToMs } from "../core/units.js";
 import { createListeningServer } from "./transport.js";
 
 /** Configuration of a {@link Listener}. Times are in seconds; 0 means no limit. */
@@ -118,18 +118,16 @@ export class Listener {
     if (!isValidPort(this.#port, 0)) {
       throw fail(`port must be an integer from 0 to 65535, got ${String(this.#port)}`);
     }
-    const max = this.#config.maxConnections;
-    if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
-      throw fail(`maxConnections must be a positive integer, got ${String(max)}`);
-    }
     try {
+      const max = this.#config.maxConnections;
+      if (max !== undefined) positiveInteger(max, 0, "maxConnections");
       this.#settings = {
         writeTimeoutMs: secondsToMs(this.#config.writeTimeout, 300, "writeTimeout"),
         idleTimeoutMs: secondsToMs(this.#config.idleTimeout, 0, "idleTimeout"),
         lingerMs: LINGER_MS,
       };
     } catch (error) {
-      throw fail(error);
+      throw new ListenerError(withCause(Messages.listenerInit, error), { cause: error, code: "ERR_INVALID_ARGUMENT" });
     }
     this.#starting = true;
     try {

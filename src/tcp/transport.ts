@@ -10,6 +10,7 @@ import { lookup } from "node:dns/promises";
 import net from "node:net";
 import tls from "node:tls";
 import { ConnectError, Messages, TcpError, TlsError, abortedError, withCause } from "../core/errors.js";
+import { realClock, type TimerHandle } from "../core/clock.js";
 import { isValidPort } from "../core/units.js";
 import { guardHandshakes } from "../tls/handshake-guard.js";
 import { HANDSHAKE_FAILED, handshakeFailed } from "../tls/tls-errors.js";
@@ -74,12 +75,13 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
   const socket = secure === undefined ? net.connect(socketOptions) : tls.connect({ ...socketOptions, ...secure.connectOptions });
   if (secure !== undefined) secure.attach(socket as tls.TLSSocket);
   return new Promise<net.Socket>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    let handshakeTimer: NodeJS.Timeout | undefined;
+    const clock = realClock;
+    let timer: TimerHandle | undefined;
+    let handshakeTimer: TimerHandle | undefined;
     let tcpConnected = false;
     const finish = (error: TcpError | undefined): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      if (handshakeTimer !== undefined) clearTimeout(handshakeTimer);
+      if (timer !== undefined) clock.clearTimer(timer);
+      if (handshakeTimer !== undefined) clock.clearTimer(handshakeTimer);
       signal?.removeEventListener("abort", onAbort);
       socket.removeListener("error", onError);
       socket.removeListener("connect", onConnect);
@@ -96,10 +98,11 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
       tcpConnected = true;
       if (secure === undefined) return onReady();
       if (secure.handshakeTimeoutMs > 0) {
-        handshakeTimer = setTimeout(() => {
+        const timedOut = (): void => {
           const seconds = secure.handshakeTimeoutMs / 1000;
           finish(new TlsError(`${Messages.connect}: ${HANDSHAKE_FAILED}: timed out after ${seconds}s`));
-        }, secure.handshakeTimeoutMs);
+        };
+        handshakeTimer = clock.setTimer(secure.handshakeTimeoutMs, timedOut, undefined);
       }
     };
     // After TCP connect, a failure is the handshake's (refused version, cipher, certificate, name).
@@ -115,9 +118,10 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     socket.once("error", onError);
     signal?.addEventListener("abort", onAbort, { once: true });
     if (options.connectTimeoutMs > 0) {
-      timer = setTimeout(() => {
+      const timedOut = (): void => {
         finish(new ConnectError(`${Messages.connect}: connection timed out after ${options.connectTimeoutMs / 1000}s`));
-      }, options.connectTimeoutMs);
+      };
+      timer = clock.setTimer(options.connectTimeoutMs, timedOut, undefined);
     }
   });
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { withCause } from "../core/errors.js";
-import { secondsToMs } from "../core/units.js";
+import { positiveInteger, secondsToMs } from "../core/units.js";
 import type { Datagram, OutgoingDatagram } from "./datagram.js";
 import { DatagramQueue } from "./datagram-queue.js";
 import { UdpEndpoint } from "./endpoint.js";
@@ -48,8 +48,12 @@ export async function openClientSocket(
   remote?: { readonly host: string; readonly port: number },
 ): Promise<UdpSocketParts> {
   let timeoutMs: number;
+  let maxQueued: number;
+  let maxPendingReceives: number;
   try {
     timeoutMs = secondsToMs(config.timeout, 300, "timeout");
+    maxQueued = positiveInteger(config.maxQueuedDatagrams, 1024, "maxQueuedDatagrams");
+    maxPendingReceives = positiveInteger(config.maxPendingReceives, 1024, "maxPendingReceives");
   } catch (error) {
     throw new UdpError(withCause(UdpMessages.clientInit, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
   }
@@ -61,8 +65,8 @@ export async function openClientSocket(
     throw new UdpError(withCause(UdpMessages.clientInit, error), { code, cause: error });
   }
   const queue = new DatagramQueue<Datagram>({
-    maxQueued: config.maxQueuedDatagrams ?? 1024,
-    maxPendingReceives: config.maxPendingReceives ?? 1024,
+    maxQueued,
+    maxPendingReceives,
     timeoutError: udpReadTimeout,
   });
   const endpoint = new UdpEndpoint(opened, {

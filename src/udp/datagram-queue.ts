@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { realClock, type Clock, type TimerHandle } from "../core/clock.js";
 import { TcpError, abortedError } from "../core/errors.js";
 
 /** Limits and the errors the queue hands out. */
@@ -18,6 +19,8 @@ export interface DatagramQueueOptions {
   maxPendingReceives: number;
   /** The error of a receive whose deadline passed. */
   timeoutError: () => TcpError;
+  /** The deadlines' clock. @default realClock */
+  clock?: Clock;
 }
 
 /** Per-receive options. */
@@ -31,7 +34,7 @@ export interface ReceiveOptions {
 interface PendingReceive<T> {
   resolve(value: T): void;
   reject(error: TcpError): void;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -46,9 +49,11 @@ export class DatagramQueue<T> {
   #error: TcpError | undefined;
   #terminal: TcpError | undefined;
   #dropped = 0;
+  readonly #clock: Clock;
 
   constructor(options: DatagramQueueOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? realClock;
   }
 
   /** Datagrams waiting to be received. */
@@ -148,7 +153,8 @@ export class DatagramQueue<T> {
     return new Promise<T>((resolve, reject) => {
       const read: PendingReceive<T> = { resolve, reject, timer: undefined, signal: options.signal, onAbort: undefined };
       if (options.timeoutMs > 0) {
-        read.timer = setTimeout(() => this.#drop(read, this.#options.timeoutError()), options.timeoutMs);
+        const timedOut = (): void => this.#drop(read, this.#options.timeoutError());
+        read.timer = this.#clock.setTimer(options.timeoutMs, timedOut, undefined);
       }
       if (options.signal !== undefined) {
         const signal = options.signal;
@@ -184,7 +190,7 @@ export class DatagramQueue<T> {
 
   /** Clears the deadline and the abort listener of a receive that is leaving. */
   #settle(read: PendingReceive<T>): void {
-    if (read.timer !== undefined) clearTimeout(read.timer);
+    if (read.timer !== undefined) this.#clock.clearTimer(read.timer);
     if (read.onAbort !== undefined) read.signal?.removeEventListener("abort", read.onAbort);
   }
 }

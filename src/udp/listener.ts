@@ -13,7 +13,7 @@ import { DatagramQueue } from "./datagram-queue.js";
 import { UdpEndpoint } from "./endpoint.js";
 import type { OnDatagramResult, Service } from "./service.js";
 import { UdpError, UdpMessages, udpAlreadyClosed, udpReadTimeout } from "./udp-error.js";
-import { isValidPort } from "../core/units.js";
+import { isValidPort, positiveInteger } from "../core/units.js";
 import { openUdpSocket } from "./udp-transport.js";
 
 /** Configuration of a UDP {@link Listener}. */
@@ -123,8 +123,12 @@ export class Listener {
     const fail = (cause: unknown): UdpError =>
       new UdpError(withCause(UdpMessages.listenerInit, cause), { code: "ERR_LISTENER", cause });
     if (!isValidPort(this.#port, 0)) throw fail(`port must be an integer from 0 to 65535, got ${String(this.#port)}`);
-    const maxQueued = this.#config.maxQueuedDatagrams ?? 1024;
-    if (!Number.isInteger(maxQueued) || maxQueued < 1) throw fail(`maxQueuedDatagrams must be a positive integer, got ${String(maxQueued)}`);
+    let maxQueued: number;
+    try {
+      maxQueued = positiveInteger(this.#config.maxQueuedDatagrams, 1024, "maxQueuedDatagrams");
+    } catch (error) {
+      throw new UdpError(withCause(UdpMessages.listenerInit, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
+    }
     this.#starting = true;
     try {
       const remote = remoteHost === undefined || remotePort === undefined ? undefined : { host: remoteHost, port: remotePort };
