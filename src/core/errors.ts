@@ -134,3 +134,17 @@ export function alreadyClosed(): ConnectionClosedError {
 export function abortedError(signal: AbortSignal): TcpError {
   return new TcpError("The operation was aborted", { code: "ERR_ABORTED", cause: signal.reason });
 }
+
+/** Whether `signal` fired because its time ran out (`AbortSignal.timeout()`: a `TimeoutError`). */
+export function timedOut(signal: AbortSignal): boolean {
+  const reason: unknown = signal.reason;
+  return typeof reason === "object" && reason !== null && (reason as { name?: unknown }).name === "TimeoutError";
+}
+
+/**
+ * The error a read gets when its `AbortSignal` fires: a `ReadTimeoutError`
+ * when the signal timed out (`AbortSignal.timeout()`), `ERR_ABORTED` else.
+ */
+export function readAbortedError(signal: AbortSignal): TcpError {
+  return timedOut(signal) ? new ReadTimeoutError(Messages.readTimeout, { cause: signal.reason }) : abortedError(signal);
+}

@@ -10,7 +10,7 @@
  */
 import { ByteQueue } from "./byte-queue.js";
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
-import { ReadTimeoutError, TcpError, abortedError } from "./errors.js";
+import { ReadTimeoutError, TcpError, readAbortedError } from "./errors.js";
 
 /** What one read asks for. */
 export type ReadRequest =
@@ -22,7 +22,7 @@ export type ReadRequest =
 export interface ReadOptions {
   /** Give up when no byte arrives for this long; 0 waits for ever. */
   timeoutMs: number;
-  /** Reject with `ERR_ABORTED` when this fires; no bytes are taken. */
+  /** Reject with `ERR_ABORTED` (a `ReadTimeoutError` for `AbortSignal.timeout()`) when this fires; no bytes are taken. */
   signal?: AbortSignal | undefined;
 }
 
@@ -131,7 +131,7 @@ export class StreamReader {
 
   /** Starts a read; it resolves with the bytes or rejects with a `TcpError`. */
   read(request: ReadRequest, options: ReadOptions): Promise<Buffer> {
-    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal));
+    if (options.signal?.aborted) return Promise.reject(readAbortedError(options.signal));
     if (this.#pending.length === 0) {
       const value = this.#tryTake(request);
       if (value !== undefined) {
@@ -167,7 +167,7 @@ export class StreamReader {
       }
       if (read.signal !== undefined) {
         const signal = read.signal;
-        read.onAbort = () => this.#drop(read, abortedError(signal));
+        read.onAbort = () => this.#drop(read, readAbortedError(signal));
         signal.addEventListener("abort", read.onAbort, { once: true });
       }
       this.#pending.push(read);

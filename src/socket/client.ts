@@ -11,6 +11,7 @@ import { ConnectionClosedError, TcpError, alreadyClosed, withCause } from "../co
 import { deliverError } from "../core/guard.js";
 import type { ConnectionService } from "../tcp/service.js";
 import { toBuffer } from "../core/bytes.js";
+import { invalidArgument } from "../core/units.js";
 import { GenericError, SocketMessages, checkMillis, toSocketError, type ReadTimedOutError } from "./errors.js";
 import { Inbox, type ReadResult } from "./inbox.js";
 import { ReadReadyDispatcher } from "./read-ready.js";
@@ -113,7 +114,7 @@ export class Client {
 
   /** Starts connecting to `config.host:config.port` (see the class notes). */
   constructor(config: ClientConfig) {
-    const adoption = (config as Partial<Adoption>)[ADOPT];
+    const adoption = (config as Partial<Adoption> | null | undefined)?.[ADOPT];
     this.#inbox.onChange = () => this.#dispatcher?.poke();
     if (adoption !== undefined) {
       this.#service = adoption.service;
@@ -228,7 +229,7 @@ export class Client {
   async #connect(config: ClientConfig): Promise<SocketChannel | GenericError> {
     let core: TcpClient;
     try {
-      if (config === null || typeof config !== "object") throw new TypeError("a ClientConfig { host, port } is required");
+      if (config === null || typeof config !== "object") throw invalidArgument("config", "a ClientConfig { host, port }", config);
       this.#readTimeoutMs = checkMillis(config.readTimeoutInMillis, 300_000, "readTimeoutInMillis");
       // Reads time out in the inbox; the core's own reads (the pump) never do.
       core = await TcpClient.connect(config.host, config.port, { timeout: 0 });

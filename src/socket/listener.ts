@@ -11,6 +11,7 @@ import { Listener as CoreListener } from "../tcp/listener.js";
 import type { Service as CoreService } from "../tcp/service.js";
 import { adoptConnection, type SocketChannel, type SocketService } from "./client.js";
 import { GenericError, checkMillis, toSocketError } from "./errors.js";
+import { invalidArgument } from "../core/units.js";
 
 /** Configuration of a 1.2.0 {@link Listener}. */
 export interface ListenerConfig {
@@ -56,6 +57,7 @@ export class Listener {
 
   /** Keeps the configuration; nothing is bound until {@link start}. */
   constructor(port: number, config: ListenerConfig = {}) {
+    if (config === null || typeof config !== "object") throw toSocketError(invalidArgument("config", "an object", config));
     this.#config = config;
     this.#core = new CoreListener(port, config.interface === undefined ? {} : { localHost: config.interface });
   }

@@ -8,6 +8,7 @@
  */
 import { TcpError, withCause } from "../core/errors.js";
 import { toBuffer } from "../core/bytes.js";
+import { invalidArgument } from "../core/units.js";
 import { Client as UdpCoreClient } from "../udp/client.js";
 import { UdpError } from "../udp/udp-error.js";
 import { GenericError, SocketMessages, checkMillis, toSocketError } from "./errors.js";
@@ -65,7 +66,7 @@ export class UdpClient {
     let data: Buffer;
     try {
       data = toBuffer(content);
-      if (address === null || typeof address !== "object") throw new TypeError("an Address { host, port } is required");
+      if (address === null || typeof address !== "object") throw invalidArgument("address", "an Address { host, port }", address);
       await client.sendDatagram({ remoteHost: address.host ?? "localhost", remotePort: address.port, data });
     } catch (error) {
       throw toSocketError(error);
@@ -97,6 +98,10 @@ export class UdpClient {
 
   async #create(localAddress: Address | undefined, config: UdpClientConfig): Promise<UdpCoreClient | GenericError> {
     try {
+      if (localAddress !== undefined && (localAddress === null || typeof localAddress !== "object")) {
+        throw invalidArgument("localAddress", "an Address { host?, port }", localAddress);
+      }
+      if (config !== undefined && (config === null || typeof config !== "object")) throw invalidArgument("config", "an object", config);
       const timeoutMs = checkMillis(config?.readTimeoutInMillis, 300_000, "readTimeoutInMillis");
       return await UdpCoreClient.create({
         ...(localAddress?.host === undefined ? {} : { localHost: localAddress.host }),

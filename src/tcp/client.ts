@@ -6,12 +6,13 @@
  */
 import type { Socket } from "node:net";
 import { channels, publish } from "../core/diagnostics.js";
-import { ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } from "../core/errors.js";
+import { ConnectError, ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } from "../core/errors.js";
 import { toBuffer, type ByteData } from "../core/bytes.js";
 import { SocketWriter } from "./socket-writer.js";
 import { StreamReader, type ReadRequest } from "../core/stream-reader.js";
-import { positiveInteger } from "../core/units.js";
-import { checkClientConfiguration, type ClientSettings } from "./client-config.js";
+import { checkObject, checkReadOptions } from "../core/arguments.js";
+import { invalidArgument, positiveInteger } from "../core/units.js";
+import { checkConnectArguments, type ClientSettings } from "./client-config.js";
 import { connectSocket } from "./transport.js";
 import { prepareClientTls } from "../tls/secure-config.js";
 import type { ClientSecureSocket } from "../tls/secure-socket.js";
@@ -84,23 +85,23 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * (`Unable to connect with remote host: <cause>`) when it cannot, and with
    * a `TlsError` for TLS settings that do not load or a failed handshake.
    */
-  static async connect(host: string, port: number, config: ClientConfiguration = {}): Promise<Client> {
+  static async connect(host: string, port: number, config?: ClientConfiguration): Promise<Client> {
     let settings: ClientSettings;
     try {
-      settings = checkClientConfiguration(config);
+      settings = checkConnectArguments(host, port, config);
     } catch (error) {
-      throw new TcpError(withCause(Messages.connect, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
+      throw new ConnectError(withCause(Messages.connect, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
     }
-    const tls = await prepareClientTls(config.secureSocket, host, port);
+    const tls = await prepareClientTls(settings.secureSocket, host, port);
     const socket = await connectSocket({
       host,
       port,
       tls,
-      localHost: config.localHost,
+      localHost: settings.localHost,
       connectTimeoutMs: settings.connectTimeoutMs,
-      noDelay: config.noDelay ?? true,
+      noDelay: settings.noDelay,
       keepAliveMs: settings.keepAliveMs,
-      signal: config.signal,
+      signal: settings.signal,
     });
     publish(channels.clientConnect, () => ({
       host,
@@ -187,11 +188,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** Exactly `length` bytes; rejects with `ConnectionClosedError` if the peer closes first. */
   readExactly(length: number, options: ReadBytesOptions = {}): Promise<Uint8Array> {
     if (!Number.isSafeInteger(length) || length < 0 || length > 0x7fffffff) {
-      return Promise.reject(
-        new TcpError(`length must be an integer from 0 to 2147483647, got ${String(length)}`, {
-          code: "ERR_INVALID_ARGUMENT",
-        }),
-      );
+      return Promise.reject(invalidArgument("length", "an integer from 0 to 2147483647", length));
     }
     return this.#read({ kind: "exactly", length }, options);
   }
@@ -210,7 +207,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     }
     let maxLength: number;
     try {
-      maxLength = positiveInteger(options.maxLength, MiB, "maxLength");
+      maxLength = positiveInteger(checkObject(options, "options").maxLength, MiB, "maxLength");
     } catch (error) {
       return Promise.reject(error);
     }
@@ -273,6 +270,8 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   #read(request: ReadRequest, options: ReadBytesOptions): Promise<Uint8Array> {
     if (this.#closing) return Promise.reject(alreadyClosed());
+    const invalid = checkReadOptions(options);
+    if (invalid !== undefined) return Promise.reject(invalid);
     return this.#reader.read(request, { timeoutMs: this.#readTimeoutMs, signal: options.signal });
   }
 }

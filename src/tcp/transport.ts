@@ -9,7 +9,7 @@
 import { lookup } from "node:dns/promises";
 import net from "node:net";
 import tls from "node:tls";
-import { ConnectError, Messages, TcpError, TlsError, abortedError, withCause } from "../core/errors.js";
+import { ConnectError, Messages, TcpError, TlsError, abortedError, timedOut, withCause } from "../core/errors.js";
 import { realClock, type TimerHandle } from "../core/clock.js";
 import { isValidPort } from "../core/units.js";
 import { guardHandshakes } from "../tls/handshake-guard.js";
@@ -112,7 +112,12 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
           ? handshakeFailed(error, `${Messages.connect}: `)
           : new ConnectError(withCause(Messages.connect, error), { cause: error }),
       );
-    const onAbort = (): void => finish(abortedError(signal!));
+    const onAbort = (): void =>
+      finish(
+        timedOut(signal!)
+          ? new ConnectError(`${Messages.connect}: connection timed out (its AbortSignal timed out)`, { cause: signal!.reason })
+          : abortedError(signal!),
+      );
     socket.once("connect", onConnect);
     if (secure !== undefined) socket.once("secureConnect", onReady);
     socket.once("error", onError);

@@ -9,7 +9,7 @@
  * @module
  */
 import { realClock, type Clock, type TimerHandle } from "../core/clock.js";
-import { TcpError, abortedError } from "../core/errors.js";
+import { TcpError, abortedError, timedOut } from "../core/errors.js";
 
 /** Limits and the errors the queue hands out. */
 export interface DatagramQueueOptions {
@@ -17,8 +17,8 @@ export interface DatagramQueueOptions {
   maxQueued: number;
   /** Receives that may wait at once; one more is rejected. */
   maxPendingReceives: number;
-  /** The error of a receive whose deadline passed. */
-  timeoutError: () => TcpError;
+  /** The error of a receive whose deadline passed (`cause`: a timed-out signal's reason). */
+  timeoutError: (cause?: unknown) => TcpError;
   /** The deadlines' clock. @default realClock */
   clock?: Clock;
 }
@@ -133,7 +133,7 @@ export class DatagramQueue<T> {
 
   /** The next datagram, in arrival order. */
   receive(options: ReceiveOptions): Promise<T> {
-    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal));
+    if (options.signal?.aborted) return Promise.reject(this.#abortError(options.signal));
     if (this.#terminal !== undefined) return Promise.reject(this.#terminal);
     if (this.#pending.length === 0) {
       if (this.length > 0) return Promise.resolve(this.#shift());
@@ -158,11 +158,16 @@ export class DatagramQueue<T> {
       }
       if (options.signal !== undefined) {
         const signal = options.signal;
-        read.onAbort = () => this.#drop(read, abortedError(signal));
+        read.onAbort = () => this.#drop(read, this.#abortError(signal));
         signal.addEventListener("abort", read.onAbort, { once: true });
       }
       this.#pending.push(read);
     });
+  }
+
+  /** A receive's abort: a time-out when the signal timed out (`AbortSignal.timeout()`). */
+  #abortError(signal: AbortSignal): TcpError {
+    return timedOut(signal) ? this.#options.timeoutError(signal.reason) : abortedError(signal);
   }
 
   #shift(): T {

@@ -47,8 +47,8 @@ export class UdpError extends TcpError {
 }
 
 /** The error every read that gave up gets: `Read timed out`. */
-export function udpReadTimeout(): UdpError {
-  return new UdpError(UdpMessages.readTimeout, { code: "ERR_READ_TIMEOUT" });
+export function udpReadTimeout(cause?: unknown): UdpError {
+  return new UdpError(UdpMessages.readTimeout, { code: "ERR_READ_TIMEOUT", ...(cause === undefined ? {} : { cause }) });
 }
 
 /** The error for any use of a UDP socket after `close()`. */
