@@ -7,12 +7,14 @@ import { Client, type ClientConfiguration } from "../index.js";
 import { ExitCode, formatAddress, parsePort, parseSeconds, type CommandSpec } from "./args.js";
 import { messageOf, writeTo, type Command, type CommandIo } from "./command.js";
 import { HexDump } from "./hex-dump.js";
-import { clientSecureSocket, clientTlsOptions, describeTls, withTlsHint } from "./tls-flags.js";
+import { clientSecureSocket, clientTlsOptions, describeTls, insecureWarning, withTlsHint } from "./tls-flags.js";
 
 const spec = {
   name: "connect",
   summary: "connect to a server: stdin to the socket, the socket to stdout",
-  usage: "connect HOST PORT [--hex] [--verbose] [--tls] [--ca FILE] [--cert FILE --key FILE] [--insecure]",
+  usage:
+    "connect HOST PORT [--hex] [--verbose] [--tls] [--ca FILE] [--cert FILE --key FILE]\n" +
+    "                      [--servername NAME] [--alpn LIST] [--insecure]",
   description:
     "Connects to HOST:PORT, sends what arrives on stdin and prints what the server sends.\n" +
     "The two directions end on their own, as in ncat: at the end of stdin the sending side\n" +
@@ -20,7 +22,8 @@ const spec = {
     "stdin is still sent. The command ends when both are done. Exit code 0 when every byte\n" +
     "of stdin was sent and the server closed its side, 1 when the connection fails or\n" +
     "breaks (or a byte of stdin could not be sent), 130 after Ctrl-C.\n" +
-    "With --tls (or any TLS option) it speaks TLS and verifies the server's certificate.",
+    "With --tls (or any TLS option) it speaks TLS and verifies the server's certificate;\n" +
+    "--insecure (-k) skips that check entirely, as curl -k does, and says so on stderr.",
   positionals: ["HOST", "PORT"],
   options: {
     hex: { type: "boolean", short: "x", description: "show received bytes as a hex dump" },
@@ -32,6 +35,7 @@ const spec = {
     "printf 'hello\\n' | tcpkit connect 127.0.0.1 7000",
     "tcpkit connect example.com 80 --hex < request.txt",
     "tcpkit connect localhost 7443 --ca ca.crt -v",
+    "tcpkit connect 10.0.0.5 443 --servername example.com --alpn h2,http/1.1 -v",
   ],
 } as const satisfies CommandSpec;
 
@@ -44,6 +48,7 @@ export const connectCommand: Command<typeof spec.options> = {
     const config: ClientConfiguration = { timeout: 0 };
     const secureSocket = clientSecureSocket(values);
     if (secureSocket !== undefined) config.secureSocket = secureSocket;
+    if (values.insecure === true) io.stderr.write(insecureWarning("connect"));
     if (values["connect-timeout"] !== undefined) {
       config.connectTimeout = parseSeconds(values["connect-timeout"], "--connect-timeout", 0.001, 86_400);
     }

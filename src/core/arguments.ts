@@ -15,7 +15,6 @@ import { invalidArgument, isValidPort } from "./units.js";
  * `"127.0.0.1\u0000.evil.example"` would pass an `endsWith` check and reach
  * 127.0.0.1.
  */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A host name or IP address: a non-empty string without control characters. */

@@ -10,6 +10,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { TcpError, TlsError, withCause } from "../core/errors.js";
 import { MAX_TIMER_MS } from "../core/clock.js";
+import { checkFlag } from "../core/arguments.js";
 import { secondsToMs } from "../core/units.js";
 import { toOpenSslCipherList } from "./cipher-names.js";
 import { isKeyStore, loadIdentity, loadTrust } from "./material.js";
@@ -63,6 +64,8 @@ export async function prepareClientTls(
   if (serverName !== undefined && (typeof serverName !== "string" || serverName.length === 0)) {
     throw contextError("serverName must be a non-empty string");
   }
+  checkFlags(secure, ["enable", "verifyHostName", "verifyCertificate"]);
+  const verifyCertificate = secure.verifyCertificate !== false;
   const sessionMs = sessionSeconds(secure.sessionTimeout) * 1000;
   const secureContext = await createContext(async () => ({
     ...common.contextOptions,
@@ -73,18 +76,18 @@ export async function prepareClientTls(
   // The name the certificate must carry; SNI never carries an IP address.
   const identity = serverName ?? host;
   const checkServerIdentity =
-    secure.verifyHostName === false
+    secure.verifyHostName === false || !verifyCertificate
       ? (): undefined => undefined
       : (_host: string, cert: tls.PeerCertificate): Error | undefined => tls.checkServerIdentity(identity, cert);
   const sessionKey = JSON.stringify([
-    host, port, identity, secure.verifyHostName !== false, trustId(secure.cert), identityId(secure.key),
+    host, port, identity, secure.verifyHostName !== false, verifyCertificate, trustId(secure.cert), identityId(secure.key),
     common.contextOptions.minVersion, common.contextOptions.maxVersion, common.contextOptions.ciphers, common.alpn,
   ]);
   const cached = clientSessions.get(sessionKey);
   return {
     connectOptions: {
       secureContext,
-      rejectUnauthorized: true,
+      rejectUnauthorized: verifyCertificate,
       checkServerIdentity,
       ...(net.isIP(identity) === 0 ? { servername: identity } : {}),
       ...(common.alpn === undefined ? {} : { ALPNProtocols: common.alpn }),
@@ -137,6 +140,17 @@ export async function prepareListenerTls(secure: ListenerSecureSocket | undefine
     refuseUntrustedClients: mutual !== undefined && verifyClient === "OPTIONAL",
     handshakeTimeoutMs: common.handshakeTimeoutMs,
   };
+}
+
+/** The boolean fields of a secure socket: `true`, `false` or absent. */
+function checkFlags<T extends object>(secure: T, fields: ReadonlyArray<keyof T & string>): void {
+  for (const field of fields) {
+    try {
+      checkFlag(secure[field], `secureSocket.${field}`);
+    } catch (error) {
+      throw contextError(error);
+    }
+  }
 }
 
 function contextError(cause: unknown): TlsError {
