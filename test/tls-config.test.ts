@@ -50,10 +50,10 @@ before(async () => {
   await server.close();
 });
 
-function isTlsError(message: string | RegExp): (error: unknown) => boolean {
+function isTlsError(message: string | RegExp, code = "ERR_TLS"): (error: unknown) => boolean {
   return (error: unknown) => {
     assert.ok(error instanceof TlsError, `expected a TlsError, got ${String(error)}`);
-    assert.equal(error.code, "ERR_TLS");
+    assert.equal(error.code, code);
     if (typeof message === "string") assert.equal(error.message, message);
     else assert.match(error.message, message);
     return true;
@@ -65,10 +65,10 @@ function connectWith(secureSocket: ClientSecureSocket): Promise<Client> {
 }
 
 /** The listener is built without complaint; `start()` rejects, and nothing is bound. */
-async function startWith(secureSocket: ListenerSecureSocket, message: string | RegExp): Promise<void> {
+async function startWith(secureSocket: ListenerSecureSocket, message: string | RegExp, code = "ERR_TLS"): Promise<void> {
   const listener = new Listener(0, { localHost: "127.0.0.1", secureSocket });
   listener.attach({ onConnect: () => undefined });
-  await assert.rejects(listener.start(), isTlsError(message));
+  await assert.rejects(listener.start(), isTlsError(message, code));
   await assert.rejects(listener.gracefulStop(), (error: unknown) => error instanceof ListenerError);
 }
 
@@ -178,10 +178,10 @@ describe("material that does not load: Failed to initialize the SSL context", { 
     );
   });
 
-  test("bad time-outs", async () => {
-    await assert.rejects(connectWith({ handshakeTimeout: -1 }), isTlsError(context(/handshakeTimeout must be/)));
+  test("bad time-outs: a TlsError with code ERR_INVALID_ARGUMENT naming the field", async () => {
+    await assert.rejects(connectWith({ handshakeTimeout: -1 }), isTlsError(context(/secureSocket\.handshakeTimeout must be/), "ERR_INVALID_ARGUMENT"));
     const key = { certFile: pki.serverCert, keyFile: pki.serverKey };
-    await startWith({ key, sessionTimeout: Number.NaN }, context(/sessionTimeout must be/));
+    await startWith({ key, sessionTimeout: Number.NaN }, context(/secureSocket\.sessionTimeout must be/), "ERR_INVALID_ARGUMENT");
   });
 });
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { Listener, type Caller, type ListenerConfiguration } from "../index.js";
-import { ExitCode, formatAddress, parsePort, required, type CommandSpec } from "./args.js";
+import { ExitCode, formatAddress, listenPort, type CommandSpec } from "./args.js";
 import { whenAborted, type Command, type CommandIo } from "./command.js";
 import { applyProxyProtocol, listenAddressOptions, proxyNote, proxyProtocolOption } from "./listen-flags.js";
 import { listenerSecureSocket, listenerTlsOptions } from "./tls-flags.js";
@@ -13,13 +13,14 @@ import { listenerSecureSocket, listenerTlsOptions } from "./tls-flags.js";
 const spec = {
   name: "echo",
   summary: "run an echo server that logs each connection",
-  usage: "echo --port N [--host H] [--tls-cert FILE --tls-key FILE] [--proxy-protocol]",
+  usage: "echo PORT|--port N [--host H] [--tls-cert FILE --tls-key FILE] [--proxy-protocol]",
   description:
     "An echo server: every byte a client sends comes back to it. Prints a line on stdout\n" +
     "when a connection arrives and when it leaves. With --tls-cert and --tls-key it speaks\n" +
     "TLS. With --proxy-protocol it sits behind a load balancer and logs the client's address\n" +
     "from the PROXY header. Ctrl-C stops it gracefully.",
   positionals: [],
+  optionalPositionals: ["PORT"],
   options: {
     ...listenAddressOptions,
     ...listenerTlsOptions,
@@ -36,8 +37,8 @@ const spec = {
 /** The `echo` command. */
 export const echoCommand: Command<typeof spec.options> = {
   spec,
-  async run({ values }, io) {
-    const port = parsePort(required(values.port, "--port N"), "--port", 0);
+  async run({ values, positionals }, io) {
+    const port = listenPort(positionals[0], values.port);
     const config: ListenerConfiguration = values.host === undefined ? {} : { localHost: values.host };
     const secureSocket = listenerSecureSocket(values);
     if (secureSocket !== undefined) config.secureSocket = secureSocket;

@@ -12,6 +12,7 @@
 import type { Socket } from "node:net";
 import type { ByteData } from "../core/bytes.js";
 import { Caller, type CallerHost } from "./caller.js";
+import { MAX_TIMER_MS } from "../core/clock.js";
 import { ConnectionLifecycle, type LifecyclePort, type WriteBack } from "./connection-lifecycle.js";
 import { channels, publish } from "../core/diagnostics.js";
 import { TcpError } from "../core/errors.js";
@@ -117,7 +118,38 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   }
 
   static #onIdle(this: Socket): void {
-    ServiceConnection.#of(this).#lifecycle.idleTimedOut();
+    const connection = ServiceConnection.#of(this);
+    if (connection.#longIdle !== undefined && !connection.#longIdleDue()) return;
+    connection.#lifecycle.idleTimedOut();
+  }
+
+  /*
+   * An idle time-out past a Node timer's range runs as a chain of shorter socket
+   * time-outs; this is made only for such a setting (an idle connection's bytes count).
+   */
+  #longIdle: { chunkMs: number; seenMs: number; activity: number } | undefined;
+
+  /** Arms the socket's idle time-out for `ms`, or the first part of it that a Node timer holds. */
+  #armIdle(ms: number): void {
+    if (ms > MAX_TIMER_MS || this.#longIdle !== undefined) {
+      this.#longIdle ??= { chunkMs: 0, seenMs: 0, activity: -1 };
+      this.#longIdle.chunkMs = Math.min(ms, MAX_TIMER_MS);
+      ms = this.#longIdle.chunkMs;
+    }
+    this.#socket.setTimeout(ms, ServiceConnection.#onIdle);
+  }
+
+  /** A part of a long idle time-out ran out: whether all of it has, else the next part is armed. */
+  #longIdleDue(): boolean {
+    const long = this.#longIdle!;
+    // Traffic since the last part re-armed the socket's timer: idleness counts from there.
+    const activity = this.#socket.bytesRead + this.#socket.bytesWritten;
+    long.seenMs = (activity === long.activity ? long.seenMs : 0) + long.chunkMs;
+    long.activity = activity;
+    const idleMs = this.#settings.idleTimeoutMs;
+    if (long.seenMs >= idleMs) return true;
+    this.#armIdle(idleMs - long.seenMs);
+    return false;
   }
 
   static #onSocketError(this: Socket, error: Error): void {
@@ -135,9 +167,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
     socket.on("error", ServiceConnection.#onSocketError);
     socket.on("end", ServiceConnection.#onPeerEnd);
     socket.once("close", ServiceConnection.#onSocketClose);
-    if (this.#settings.idleTimeoutMs > 0) {
-      socket.setTimeout(this.#settings.idleTimeoutMs, ServiceConnection.#onIdle);
-    }
+    if (this.#settings.idleTimeoutMs > 0) this.#armIdle(this.#settings.idleTimeoutMs);
     let result: OnConnectResult | Promise<OnConnectResult>;
     try {
       result = this.#listenerService.onConnect(this.caller);
@@ -353,7 +383,8 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** @internal The socket's time-out fires once and re-arms only on traffic: arm it again. */
   keepIdle(): void {
-    this.#socket.setTimeout(this.#settings.idleTimeoutMs, ServiceConnection.#onIdle);
+    if (this.#longIdle !== undefined) this.#longIdle.seenMs = 0;
+    this.#armIdle(this.#settings.idleTimeoutMs);
   }
 
   /** @internal */

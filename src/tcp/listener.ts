@@ -13,7 +13,8 @@ import type { Service } from "./service.js";
 import { abortHandshakes } from "../tls/handshake-guard.js";
 import { prepareListenerTls } from "../tls/secure-config.js";
 import type { ListenerSecureSocket } from "../tls/secure-socket.js";
-import { isValidPort, secondsToMs } from "../core/units.js";
+import { checkFlag, checkObject, checkOptionalHost, checkPort } from "../core/arguments.js";
+import { invalidArgument, positiveInteger, secondsToMs } from "../core/units.js";
 import { createListeningServer } from "./transport.js";
 import { prepareProxySettings, type ProxyListenerOptions } from "../proxy/listener-settings.js";
 import { abortProxyHeaders } from "./proxy-accept.js";
@@ -78,9 +79,9 @@ export class Listener {
   #settings: ConnectionSettings | undefined;
 
   /** Keeps the configuration; nothing is checked or bound until {@link start}. */
-  constructor(port: number, config: ListenerConfiguration = {}) {
+  constructor(port: number, config?: ListenerConfiguration) {
     this.#port = port;
-    this.#config = config;
+    this.#config = config === undefined ? {} : config; // null and other non-objects are refused by start()
   }
 
   /** The bound port after {@link start}; the configured port before. */
@@ -121,21 +122,25 @@ export class Listener {
     if (this.#server !== undefined || this.#starting) throw new ListenerError("The listener is already started");
     const fail = (cause: unknown): ListenerError =>
       new ListenerError(withCause(Messages.listenerInit, cause), { cause });
-    if (!isValidPort(this.#port, 0)) {
-      throw fail(`port must be an integer from 0 to 65535, got ${String(this.#port)}`);
-    }
-    const max = this.#config.maxConnections;
-    if (max !== undefined && (!Number.isInteger(max) || max < 1)) {
-      throw fail(`maxConnections must be a positive integer, got ${String(max)}`);
-    }
+    let config: ListenerConfiguration;
     try {
+      config = checkObject(this.#config, "config");
+      checkPort(this.#port, "port", 0);
+      checkOptionalHost(config.localHost, "localHost");
+      checkFlag(config.noDelay, "noDelay");
+      const secureSocket: unknown = config.secureSocket;
+      if (secureSocket !== undefined && (secureSocket === null || typeof secureSocket !== "object")) {
+        throw invalidArgument("secureSocket", "an object", secureSocket);
+      }
+      const max = config.maxConnections;
+      if (max !== undefined) positiveInteger(max, 0, "maxConnections");
       this.#settings = {
-        writeTimeoutMs: secondsToMs(this.#config.writeTimeout, 300, "writeTimeout"),
-        idleTimeoutMs: secondsToMs(this.#config.idleTimeout, 0, "idleTimeout"),
+        writeTimeoutMs: secondsToMs(config.writeTimeout, 300, "writeTimeout"),
+        idleTimeoutMs: secondsToMs(config.idleTimeout, 0, "idleTimeout"),
         lingerMs: LINGER_MS,
       };
     } catch (error) {
-      throw fail(error);
+      throw new ListenerError(withCause(Messages.listenerInit, error), { cause: error, code: "ERR_INVALID_ARGUMENT" });
     }
     const proxy = prepareProxySettings(this.#config);
     this.#starting = true;

@@ -9,7 +9,8 @@
 import { lookup } from "node:dns/promises";
 import net from "node:net";
 import tls from "node:tls";
-import { ConnectError, Messages, TcpError, TlsError, abortedError, withCause } from "../core/errors.js";
+import { ConnectError, Messages, TcpError, TlsError, abortedError, timedOut, withCause } from "../core/errors.js";
+import { realClock, type TimerHandle } from "../core/clock.js";
 import { isValidPort } from "../core/units.js";
 import { abortHandshakes, guardHandshakes } from "../tls/handshake-guard.js";
 import { HANDSHAKE_FAILED, handshakeFailed } from "../tls/tls-errors.js";
@@ -76,7 +77,9 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     noDelay: options.noDelay,
     keepAlive: options.keepAliveMs !== false,
     keepAliveInitialDelay: options.keepAliveMs === false ? 0 : options.keepAliveMs,
-    allowHalfOpen: false,
+    // The peer's FIN ends our reading, not our writing: TCP's two directions are
+    // independent, and a client may still have to send (ncat -l </dev/null).
+    allowHalfOpen: true,
     ...(local === undefined ? {} : { localAddress: local.address, family: local.family }),
   };
   const socket =
@@ -85,12 +88,13 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
       : tls.connect(raw === undefined ? { ...socketOptions, ...secure.connectOptions } : { ...secure.connectOptions, socket: raw });
   if (secure !== undefined) secure.attach(socket as tls.TLSSocket);
   return new Promise<net.Socket>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    let handshakeTimer: NodeJS.Timeout | undefined;
+    const clock = realClock;
+    let timer: TimerHandle | undefined;
+    let handshakeTimer: TimerHandle | undefined;
     let tcpConnected = false;
     const finish = (error: TcpError | undefined): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      if (handshakeTimer !== undefined) clearTimeout(handshakeTimer);
+      if (timer !== undefined) clock.clearTimer(timer);
+      if (handshakeTimer !== undefined) clock.clearTimer(handshakeTimer);
       signal?.removeEventListener("abort", onAbort);
       socket.removeListener("error", onError);
       socket.removeListener("connect", onConnect);
@@ -110,10 +114,11 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
         return onReady();
       }
       if (secure.handshakeTimeoutMs > 0) {
-        handshakeTimer = setTimeout(() => {
+        const timedOut = (): void => {
           const seconds = secure.handshakeTimeoutMs / 1000;
           finish(new TlsError(`${Messages.connect}: ${HANDSHAKE_FAILED}: timed out after ${seconds}s`));
-        }, secure.handshakeTimeoutMs);
+        };
+        handshakeTimer = clock.setTimer(secure.handshakeTimeoutMs, timedOut, undefined);
       }
     };
     // After TCP connect, a failure is the handshake's (refused version, cipher, certificate, name).
@@ -123,16 +128,23 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
           ? handshakeFailed(error, `${Messages.connect}: `)
           : new ConnectError(withCause(Messages.connect, error), { cause: error }),
       );
-    const onAbort = (): void => finish(abortedError(signal!));
+    const onAbort = (): void =>
+      finish(
+        timedOut(signal!)
+          ? new ConnectError(`${Messages.connect}: connection timed out (its AbortSignal timed out)`, { cause: signal!.reason })
+          : abortedError(signal!),
+      );
     socket.once("connect", onConnect);
     if (secure !== undefined) socket.once("secureConnect", onReady);
     if (raw !== undefined) onConnect(); // TCP is connected already; the handshake starts now
     socket.once("error", onError);
     signal?.addEventListener("abort", onAbort, { once: true });
     if (options.connectTimeoutMs > 0) {
-      timer = setTimeout(() => {
+      const timedOut = (): void => {
         finish(new ConnectError(`${Messages.connect}: connection timed out after ${options.connectTimeoutMs / 1000}s`));
-      }, Math.max(1, options.connectTimeoutMs - (Date.now() - startedAt)));
+      };
+      // The time spent sending a PROXY header first counts too.
+      timer = clock.setTimer(Math.max(1, options.connectTimeoutMs - (Date.now() - startedAt)), timedOut, undefined);
     }
   });
 }
