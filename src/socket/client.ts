@@ -8,6 +8,7 @@
  */
 import type { Socket } from "node:net";
 import { TcpError, alreadyClosed, withCause } from "../core/errors.js";
+import { checkHost, checkPort } from "../core/arguments.js";
 import { connectSocket } from "../tcp/transport.js";
 import { feedInbox, type SocketChannel } from "./socket-feed.js";
 import { deliverError } from "../core/guard.js";
@@ -236,8 +237,8 @@ export class Client {
       if (config === null || typeof config !== "object") throw invalidArgument("config", "a ClientConfig { host, port }", config);
       this.#readTimeoutMs = checkMillis(config.readTimeoutInMillis, 300_000, "readTimeoutInMillis");
       socket = await connectSocket({
-        host: config.host,
-        port: config.port,
+        host: checkHost(config.host, "host"),
+        port: checkPort(config.port, "port", 1),
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
         noDelay: true,
         keepAliveMs: false,

@@ -9,9 +9,46 @@ import { checkFlag, checkHost, checkObject, checkOptionalHost, checkPort, checkS
 import { invalidArgument, positiveInteger, secondsToMs } from "../core/units.js";
 import { encodeProxyHeader } from "../proxy/header-encoder.js";
 import type { ClientSecureSocket } from "../tls/secure-socket.js";
-import type { ClientConfiguration } from "./client.js";
+import type { ProxyHeaderOptions } from "../proxy/header-encoder.js";
 
 const MiB = 1024 * 1024;
+
+/** Configuration of {@link Client.connect}. Times are in seconds; 0 means no limit. */
+export interface ClientConfiguration {
+  /** Local interface (host name or IP) to bind before connecting. */
+  localHost?: string;
+  /** Read time-out in seconds. @default 300 */
+  timeout?: number;
+  /** Write time-out in seconds: a write that makes no progress for this long fails. @default 300 */
+  writeTimeout?: number;
+  /** Connect time-out in seconds (including the TLS handshake). @default 30 */
+  connectTimeout?: number;
+  /** Disable Nagle's algorithm. @default true */
+  noDelay?: boolean;
+  /** TCP keep-alive: `false`, or the idle seconds before the first probe. @default false */
+  keepAlive?: false | number;
+  /** TLS (and mutual TLS) settings; without them the connection is plain TCP. */
+  secureSocket?: ClientSecureSocket;
+  /** Aborts the connection attempt. */
+  signal?: AbortSignal;
+  /** Bytes buffered before the socket stops reading while no read is waiting. @default 1 MiB */
+  highWaterMark?: number;
+  /** Reads that may wait at once. @default 1024 */
+  maxPendingReads?: number;
+  /** Unsent bytes beyond which a further write is refused. @default 64 MiB */
+  maxQueuedWriteBytes?: number;
+  /**
+   * A PROXY protocol header (v1 or v2) sent first, before the TLS handshake: for a proxy that
+   * speaks for its own clients to a listener with `proxyProtocol`, and for tests.
+   *
+   * @example
+   * ```ts
+   * { proxyHeader: { version: 2, source: { host: "192.0.2.1", port: 56324 }, destination: { host: "192.0.2.11", port: 443 } } }
+   * ```
+   */
+  proxyHeader?: ProxyHeaderOptions;
+}
+
 
 /** Checked `Client.connect` arguments; times in ms (0 = no limit). */
 export interface ClientSettings {
