@@ -2,7 +2,7 @@
  * tcpkit: promise-based TCP and TLS clients and listeners for Node.js, after
  * the Ballerina `tcp` module.
  *
- * @module
+ * @module tcpkit
  */
 export { Client } from "./tcp/client.js";
 export type { ClientConfiguration, ReadBytesOptions, ReadUntilOptions } from "./tcp/client.js";
@@ -22,7 +22,8 @@ export {
   TlsError,
   WriteTimeoutError,
 } from "./core/errors.js";
-export type { TcpErrorCode, TcpErrorOptions } from "./core/errors.js";
+export type { SubclassOptions, TcpErrorCode, TcpErrorOptions } from "./core/errors.js";
+export { ERROR_CODES } from "./core/error-codes.js";
 export { channels as diagnosticsChannels } from "./core/diagnostics.js";
 export { TlsMessages } from "./tls/messages.js";
 export type {
@@ -36,3 +37,6 @@ export type {
   TrustStore,
 } from "./tls/secure-socket.js";
 export type { PeerCertificateInfo, TlsInfo } from "./tls/tls-info.js";
+export { ProxyTlvType, encodeProxyHeader } from "./proxy/index.js";
+export type { ProxyAddress, ProxyCommand, ProxyHeader, ProxyHeaderOptions, ProxyInfo, ProxyTlv, ProxyVersion } from "./proxy/index.js";
+export type { ProxyListenerOptions } from "./proxy/listener-settings.js";

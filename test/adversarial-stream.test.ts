@@ -21,20 +21,23 @@ checkLeaksAfterEachTest();
 const DELIMITERS = [Buffer.from([10]), Buffer.from([1, 2]), Buffer.from([3, 3, 3])];
 
 type Abort = "none" | "before" | "soon";
+/** `soonMs`: when an abort "soon" fires, drawn by fast-check (not Math.random) so a failing seed replays the same run. */
 type Op =
-  | { kind: "bytes"; abort: Abort; batch: boolean }
-  | { kind: "exactly"; n: number; abort: Abort; batch: boolean }
-  | { kind: "until"; delimiter: number; maxLength: number; abort: Abort; batch: boolean };
+  | { kind: "bytes"; abort: Abort; soonMs: number; batch: boolean }
+  | { kind: "exactly"; n: number; abort: Abort; soonMs: number; batch: boolean }
+  | { kind: "until"; delimiter: number; maxLength: number; abort: Abort; soonMs: number; batch: boolean };
 
 const abortArb = fc.constantFrom<Abort>("none", "none", "none", "before", "soon");
+const soonMsArb = fc.integer({ min: 0, max: 2 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant("bytes" as const), abort: abortArb, batch: fc.boolean() }),
-  fc.record({ kind: fc.constant("exactly" as const), n: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 3000 })), abort: abortArb, batch: fc.boolean() }),
+  fc.record({ kind: fc.constant("bytes" as const), abort: abortArb, soonMs: soonMsArb, batch: fc.boolean() }),
+  fc.record({ kind: fc.constant("exactly" as const), n: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 3000 })), abort: abortArb, soonMs: soonMsArb, batch: fc.boolean() }),
   fc.record({
     kind: fc.constant("until" as const),
     delimiter: fc.integer({ min: 0, max: DELIMITERS.length - 1 }),
     maxLength: fc.integer({ min: 3, max: 4000 }),
     abort: abortArb,
+    soonMs: soonMsArb,
     batch: fc.boolean(),
   }),
 );
@@ -90,7 +93,7 @@ function issue(client: Client, op: Op, forceAbort: boolean): Issued {
   let soon: NodeJS.Timeout | undefined;
   const abort = forceAbort && op.abort === "none" ? "soon" : op.abort;
   if (abort === "before") controller.abort("before");
-  if (abort === "soon") soon = setTimeout(() => controller.abort("soon"), Math.floor(Math.random() * 3));
+  if (abort === "soon") soon = setTimeout(() => controller.abort("soon"), op.soonMs);
   const options = { signal: controller.signal };
   const read =
     op.kind === "bytes"

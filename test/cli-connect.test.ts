@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { CliProcess, runCli, startEchoServer } from "./helpers/cli.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { rawServer } from "./helpers/peers.js";
+import { rawServer, readToEnd } from "./helpers/peers.js";
 
 checkLeaksAfterEachTest();
 
@@ -47,13 +47,20 @@ test("connect --hex shows what arrives as a hex dump; --verbose reports on stder
   }
 });
 
-test("connect exits 0 when the server closes first, while stdin is still open", { timeout: 30_000 }, async () => {
-  const server = await rawServer((socket) => socket.end("goodbye\n"));
-  const client = new CliProcess(["connect", "127.0.0.1", String(server.port)]);
+test("after the server's end of stream, connect goes on sending stdin and exits 0 when stdin ends", { timeout: 30_000 }, async () => {
+  let received: Promise<Buffer> | undefined;
+  const server = await rawServer((socket) => {
+    received = readToEnd(socket);
+    socket.end("goodbye\n");
+  });
+  const client = new CliProcess(["connect", "127.0.0.1", String(server.port), "-v"]);
   try {
-    const result = await client.finish(); // stdin is never ended
+    await client.waitFor(/^connection closed by the server$/m, "stderr");
+    client.child.stdin!.end("still sent\n");
+    const result = await client.finish();
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.toString(), "goodbye\n");
+    assert.equal((await received!).toString(), "still sent\n");
   } finally {
     await client.stop("SIGKILL");
     await server.close();

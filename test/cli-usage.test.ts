@@ -28,7 +28,7 @@ test("tcpkit --help lists every command; each command has its own --help", { tim
 const badCommandLines: Array<[string[], RegExp]> = [
   [[], /^tcpkit: missing command$/],
   [["frobnicate"], /^tcpkit: unknown command 'frobnicate'$/],
-  [["echo"], /^tcpkit echo: missing --port N$/],
+  [["echo"], /^tcpkit echo: missing PORT \(or --port N\)$/],
   [["echo", "--port", "65536"], /^tcpkit echo: --port must be a number from 0 to 65535, got '65536'$/],
   [["echo", "--port", "80", "--colour"], /^tcpkit echo: unknown option '--colour'$/],
   [["listen", "--port", "-1"], /^tcpkit listen: option '--port' needs a value \(write --port=VALUE for a value/],

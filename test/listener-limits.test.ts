@@ -10,6 +10,7 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { Client, Listener, TcpError, type ListenerConfiguration } from "../src/index.js";
+import { describeValue } from "../src/core/units.js";
 import { rejection } from "./helpers/assertions.js";
 import { deferred } from "./helpers/deferred.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
@@ -139,17 +140,19 @@ describe("Listener limits", () => {
     await listener.gracefulStop();
   });
 
+  // Enough for node to load the whole library (the ESM loader opens its files concurrently), few enough to run out of.
+  const FD_LIMIT = 64;
   for (const mode of ["service", "channel"] as const) {
     it(`running out of file descriptors (EMFILE) is reported to ${mode === "service" ? "Service.onError" : "the tcpkit:error channel"}`, OPTS, async () => {
       const script = fileURLToPath(new URL("./fixtures/fd-limited-listener.js", import.meta.url));
-      const child = startPeer("sh", ["-c", `ulimit -n 40 && exec "${process.execPath}" "${script}" ${mode}`], { cwd: process.cwd(), timeoutMs: 20_000 });
+      const child = startPeer("sh", ["-c", `ulimit -n ${FD_LIMIT} && exec "${process.execPath}" "${script}" ${mode}`], { cwd: process.cwd(), timeoutMs: 20_000 });
       const port = Number((await child.waitFor(/port (\d+)/))[1]);
       const sockets: net.Socket[] = [];
       const reported = child.waitFor(/error (\S+) (\S+) (.*)/);
       let seen: RegExpMatchArray | undefined;
       void reported.then((match) => (seen = match), () => {});
-      // Each connection the child keeps costs it a descriptor; 40 cannot all fit.
-      for (let i = 0; i < 60 && seen === undefined; i++) {
+      // Each connection the child keeps costs it a descriptor; FD_LIMIT cannot all fit.
+      for (let i = 0; i < FD_LIMIT + 20 && seen === undefined; i++) {
         const { socket, closed } = silentSocket(port);
         sockets.push(socket);
         // A connection the child had no descriptor for may be reset even before "connect".
@@ -158,7 +161,8 @@ describe("Listener limits", () => {
       const [, code, cause, message] = await reported;
       assert.equal(code, "ERR_LISTENER");
       assert.equal(cause, "EMFILE");
-      assert.match(message!, /^Unable to accept a connection: EMFILE: this process has too many open files; raise its limit .* \(\d+ of 40 in use; new connections are closed on arrival\)$/);
+      assert.match(message!, /^Unable to accept a connection: EMFILE: this process has too many open files; raise its limit .* \(\d+ of (\d+) in use; new connections are closed on arrival\)$/);
+      assert.equal(/of (\d+) in use/.exec(message!)?.[1], String(FD_LIMIT));
       await child.stop();
       await Promise.all(sockets.map((socket) => destroyed(socket)));
     });
@@ -196,13 +200,13 @@ describe("Listener limits", () => {
         listener.attach({ onConnect: () => ({}) });
         const error = await rejection(listener.start());
         assert.equal(error.code, "ERR_INVALID_ARGUMENT", `${field}: ${String(value)}`);
-        assert.equal(error.message, `${field} must be a positive integer, got ${String(value)}`);
+        assert.equal(error.message, `Error initializing the server: ${field} must be a positive integer, got ${describeValue(value)}`);
       }
     }
     const listener = new Listener(0, { localHost: "127.0.0.1", statsInterval: -1 });
     listener.attach({ onConnect: () => ({}) });
     const error = await rejection(listener.start());
     assert.equal(error.code, "ERR_INVALID_ARGUMENT");
-    assert.match(error.message, /^statsInterval must be/);
+    assert.match(error.message, /^Error initializing the server: statsInterval must be/);
   });
 });

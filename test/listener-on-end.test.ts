@@ -4,6 +4,7 @@
  * closes. Checked with raw node:net clients.
  */
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { Listener, type TcpError } from "../src/index.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
@@ -46,6 +47,53 @@ describe("ConnectionService.onEnd", () => {
       assert.equal(events.at(-2), "end");
       assert.equal(events.at(-1), "close");
       assert.ok(events.slice(0, -2).every((e) => e === "bytes"));
+    } finally {
+      socket.destroy();
+      await listener.gracefulStop();
+    }
+  });
+
+  it("onEnd may stream a long reply with caller.writeBytes after the peer's FIN: every byte arrives", async () => {
+    const listener = new Listener(0, { localHost: "127.0.0.1" });
+    const reply = randomBytes(8 * 1024 * 1024);
+    listener.attach({
+      onConnect: () => ({
+        async onEnd(caller) {
+          for (let at = 0; at < reply.length; at += 64 * 1024) await caller.writeBytes(reply.subarray(at, at + 64 * 1024));
+        },
+      }),
+    });
+    await listener.start();
+    const socket = await rawClient(listener.localPort);
+    try {
+      socket.end("send me everything");
+      const got = await readToEnd(socket);
+      assert.equal(got.length, reply.length);
+      assert.equal(createHash("sha256").update(got).digest("hex"), createHash("sha256").update(reply).digest("hex"));
+    } finally {
+      socket.destroy();
+      await listener.gracefulStop();
+    }
+  });
+
+  it("without onEnd, writes queued before the peer's FIN are flushed before the connection closes", async () => {
+    const listener = new Listener(0, { localHost: "127.0.0.1" });
+    const reply = randomBytes(4 * 1024 * 1024);
+    let written!: Promise<void>;
+    listener.attach({
+      onConnect: () => ({
+        onBytes(_data, caller) {
+          written = caller.writeBytes(reply); // not awaited: the handler returns at once
+        },
+      }),
+    });
+    await listener.start();
+    const socket = await rawClient(listener.localPort);
+    try {
+      socket.end("go");
+      const got = await readToEnd(socket);
+      await written;
+      assert.ok(got.equals(reply), `got ${got.length} of ${reply.length} bytes`);
     } finally {
       socket.destroy();
       await listener.gracefulStop();

@@ -9,11 +9,15 @@ import { Client, TlsError, type ListenerSecureSocket } from "../src/index.js";
 import { withEcho } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { pkiForThisFile } from "./helpers/pki.js";
+import { requireTool } from "./helpers/tools.js";
 import { startPeer, type Peer } from "./helpers/processes.js";
 
 checkLeaksAfterEachTest();
 
 const pki = pkiForThisFile();
+
+/** These tests make their certificates with openssl, and run it as the peer. */
+const skip = requireTool("openssl");
 
 const serverKey = (): { certFile: string; keyFile: string } => ({ certFile: pki.serverCert, keyFile: pki.serverKey });
 
@@ -35,7 +39,7 @@ function sClient(port: number, ...extra: string[]): Peer {
   );
 }
 
-describe("openssl s_client against a tcpkit Listener", () => {
+describe("openssl s_client against a tcpkit Listener", { skip }, () => {
   test("echo over TLS 1.3; s_client verifies the listener's certificate", async () => {
     await withEcho({ secureSocket: { key: serverKey() } }, async (echo) => {
       await withPeer(sClient(echo.port), async (peer) => {
@@ -99,7 +103,7 @@ describe("openssl s_client against a tcpkit Listener", () => {
   });
 });
 
-describe("a tcpkit Client against openssl s_server", () => {
+describe("a tcpkit Client against openssl s_server", { skip }, () => {
   interface ServerOptions {
     cert?: string;
     key?: string;

@@ -10,10 +10,14 @@ import { Client, TcpError, TlsError, type ClientSecureSocket, type ListenerSecur
 import { withEcho } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { pkiForThisFile } from "./helpers/pki.js";
+import { requireTool } from "./helpers/tools.js";
 
 checkLeaksAfterEachTest();
 
 const pki = pkiForThisFile();
+
+/** These tests make their certificates with openssl. */
+const skip = requireTool("openssl");
 
 function listenerSocket(verifyClient: "REQUIRE" | "OPTIONAL", pkcs12 = false): ListenerSecureSocket {
   return {
@@ -67,7 +71,7 @@ async function expectRefused(port: number, secureSocket: ClientSecureSocket): Pr
 const goodClient = (): ClientSecureSocket => ({ cert: pki.caCert, key: { certFile: pki.clientCert, keyFile: pki.clientKey } });
 const intruder = (): ClientSecureSocket => ({ cert: pki.caCert, key: { certFile: pki.intruderCert, keyFile: pki.intruderKey } });
 
-describe("verifyClient: REQUIRE", () => {
+describe("verifyClient: REQUIRE", { skip }, () => {
   test("a client certificate from the trusted CA is accepted (PEM files)", async () => {
     await withEcho({ secureSocket: listenerSocket("REQUIRE") }, async (echo) => {
       const info = await echoOnce(echo.port, goodClient());
@@ -128,7 +132,7 @@ describe("verifyClient: REQUIRE", () => {
   }
 });
 
-describe("verifyClient: OPTIONAL", () => {
+describe("verifyClient: OPTIONAL", { skip }, () => {
   test("a client without a certificate is served, unverified", async () => {
     await withEcho({ secureSocket: listenerSocket("OPTIONAL") }, async (echo) => {
       await echoOnce(echo.port, { cert: pki.caCert });

@@ -11,20 +11,42 @@ import { Client, TlsError, type ClientSecureSocket, type ListenerSecureSocket } 
 import { startEcho } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { createPki, tool, type Pki } from "./helpers/pki.js";
+import { requireTool } from "./helpers/tools.js";
 
 checkLeaksAfterEachTest();
 
 const KEYTOOL = "keytool";
 const password = "changeit";
 let pki: Pki;
+/** Every test here needs openssl (the PKI, the legacy stores); the keytool ones need keytool too. */
+const skip = requireTool("openssl");
+const skipKeytool = requireTool("openssl", "keytool");
 
 before(async () => {
+  if (skip) return;
   pki = await createPki();
+  if (!skipKeytool) await keytoolStores();
+  const openssl = (...args: string[]): Promise<string> => tool("openssl", args, pki.dir);
+  await Promise.all([
+    openssl("pkcs12", "-export", "-legacy", "-inkey", "server.key", "-in", "server.crt", "-certfile", "ca.crt",
+      "-out", "legacy-server.p12", "-passout", `pass:${password}`),
+    openssl("pkcs12", "-export", "-legacy", "-inkey", "client.key", "-in", "client.crt",
+      "-out", "legacy-client.p12", "-passout", `pass:${password}`),
+    openssl("pkcs12", "-export", "-legacy", "-nokeys", "-in", "ca.crt", "-out", "legacy-trust.p12", "-passout", `pass:${password}`),
+    openssl("pkcs12", "-export", "-nokeys", "-in", "ca2.crt", "-out", "other-trust.p12", "-passout", `pass:${password}`),
+  ]);
+});
+after(async () => {
+  if (skip) return;
+  await pki.remove();
+});
+
+/** The stores keytool makes or rewrites, in the PKI directory. */
+async function keytoolStores(): Promise<void> {
   const keytool = (...args: string[]): Promise<string> => tool(KEYTOOL, args, pki.dir);
   const fromOpenSsl = (source: string, dest: string): Promise<string> =>
     keytool("-importkeystore", "-noprompt", "-srckeystore", source, "-srcstoretype", "PKCS12",
       "-srcstorepass", pki.storePassword, "-destkeystore", dest, "-deststoretype", "PKCS12", "-deststorepass", password);
-  const openssl = (...args: string[]): Promise<string> => tool("openssl", args, pki.dir);
   // Two at a time: the JVM is slow to start and the machine has two cores.
   await Promise.all([
     keytool("-importcert", "-noprompt", "-alias", "test-ca", "-file", pki.caCert,
@@ -38,18 +60,7 @@ before(async () => {
       "-keystore", "kt-java.p12", "-storetype", "PKCS12", "-storepass", password),
   ]);
   await keytool("-exportcert", "-rfc", "-alias", "java", "-keystore", "kt-java.p12", "-storepass", password, "-file", "kt-java.crt");
-  await Promise.all([
-    openssl("pkcs12", "-export", "-legacy", "-inkey", "server.key", "-in", "server.crt", "-certfile", "ca.crt",
-      "-out", "legacy-server.p12", "-passout", `pass:${password}`),
-    openssl("pkcs12", "-export", "-legacy", "-inkey", "client.key", "-in", "client.crt",
-      "-out", "legacy-client.p12", "-passout", `pass:${password}`),
-    openssl("pkcs12", "-export", "-legacy", "-nokeys", "-in", "ca.crt", "-out", "legacy-trust.p12", "-passout", `pass:${password}`),
-    openssl("pkcs12", "-export", "-nokeys", "-in", "ca2.crt", "-out", "other-trust.p12", "-passout", `pass:${password}`),
-  ]);
-});
-after(async () => {
-  await pki.remove();
-});
+}
 
 const store = (name: string): { path: string; password: string } => ({ path: pki.path(name), password });
 
@@ -77,7 +88,7 @@ async function mutualEcho(server: ListenerSecureSocket, client: ClientSecureSock
   }
 }
 
-describe("stores made by keytool", () => {
+describe("stores made by keytool", { skip: skipKeytool }, () => {
   test("a trust store holding only a certificate (keytool -importcert)", async () => {
     const seen = await mutualEcho(
       { key: { certFile: pki.serverCert, keyFile: pki.serverKey } },
@@ -100,7 +111,7 @@ describe("stores made by keytool", () => {
   });
 });
 
-describe("stores made by openssl pkcs12", () => {
+describe("stores made by openssl pkcs12", { skip }, () => {
   test("key store, trust store and client key store", async () => {
     const stores = { path: "", password: pki.storePassword };
     const seen = await mutualEcho(
@@ -119,7 +130,7 @@ describe("stores made by openssl pkcs12", () => {
   });
 });
 
-test("a store is read once while it stays the same, and again when it is replaced", async () => {
+test("a store is read once while it stays the same, and again when it is replaced", { skip: skipKeytool }, async () => {
   const echo = await startEcho({ secureSocket: { key: { certFile: pki.serverCert, keyFile: pki.serverKey } } });
   try {
     const trust = store("rotating-trust.p12");

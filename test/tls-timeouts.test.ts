@@ -10,14 +10,18 @@ import { startEcho } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { rawClient, rawServer } from "./helpers/peers.js";
 import { pkiForThisFile } from "./helpers/pki.js";
+import { requireTool } from "./helpers/tools.js";
 
 checkLeaksAfterEachTest();
 
 const pki = pkiForThisFile();
 
+/** These tests make their certificates with openssl. */
+const skip = requireTool("openssl");
+
 const serverKey = (): { certFile: string; keyFile: string } => ({ certFile: pki.serverCert, keyFile: pki.serverKey });
 
-test("listener: a peer that never says hello is dropped after handshakeTimeout and reported", async () => {
+test("listener: a peer that never says hello is dropped after handshakeTimeout and reported", { skip }, async () => {
   const echo = await startEcho({ secureSocket: { key: serverKey(), handshakeTimeout: 0.2 } });
   try {
     const reported = echo.nextError();
@@ -32,7 +36,7 @@ test("listener: a peer that never says hello is dropped after handshakeTimeout a
   }
 });
 
-test("listener: a peer that stops half-way through its hello is dropped too", async () => {
+test("listener: a peer that stops half-way through its hello is dropped too", { skip }, async () => {
   const echo = await startEcho({ secureSocket: { key: serverKey(), handshakeTimeout: 0.2 } });
   try {
     const reported = echo.nextError();
@@ -45,7 +49,7 @@ test("listener: a peer that stops half-way through its hello is dropped too", as
   }
 });
 
-test("listener: a peer that hangs up mid-handshake is reported at once, not at the time-out", async () => {
+test("listener: a peer that hangs up mid-handshake is reported at once, not at the time-out", { skip }, async () => {
   // A long time-out: the report must come from the hang-up, not from the timer.
   const echo = await startEcho({ secureSocket: { key: serverKey(), handshakeTimeout: 120 } });
   try {
@@ -63,7 +67,7 @@ test("listener: a peer that hangs up mid-handshake is reported at once, not at t
   }
 });
 
-test("client: a server that accepts but never answers the hello fails connect with a TlsError", async () => {
+test("client: a server that accepts but never answers the hello fails connect with a TlsError", { skip }, async () => {
   const server = await rawServer(() => {});
   try {
     await assert.rejects(
@@ -78,7 +82,7 @@ test("client: a server that accepts but never answers the hello fails connect wi
 });
 
 for (const stop of ["gracefulStop", "immediateStop"] as const) {
-  test(`${stop} drops handshakes in flight at once, without reporting them`, async () => {
+  test(`${stop} drops handshakes in flight at once, without reporting them`, { skip }, async () => {
     const echo = await startEcho({ secureSocket: { key: serverKey(), handshakeTimeout: 0 } });
     const silent = await rawClient(echo.port);
     const closed = once(silent, "close");

@@ -12,10 +12,14 @@ import { withEcho } from "./helpers/echo.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { destroyed, rawClient } from "./helpers/peers.js";
 import { pkiForThisFile } from "./helpers/pki.js";
+import { requireTool } from "./helpers/tools.js";
 
 checkLeaksAfterEachTest();
 
 const pki = pkiForThisFile();
+
+/** These tests make their certificates with openssl. */
+const skip = requireTool("openssl");
 
 const message = "Hello Ballerina";
 
@@ -36,7 +40,7 @@ function serverKey(): { certFile: string; keyFile: string } {
   return { certFile: pki.serverCert, keyFile: pki.serverKey };
 }
 
-describe("secure echo", () => {
+describe("secure echo", { skip }, () => {
   test("over PEM files, with the TLS facts on both sides", async () => {
     await withEcho({ secureSocket: { key: serverKey() } }, async (echo) => {
       const client = await echoOnce(echo.port, { cert: pki.caCert });
@@ -91,7 +95,7 @@ describe("secure echo", () => {
   });
 });
 
-describe("versions and ciphers", () => {
+describe("versions and ciphers", { skip }, () => {
   test("a version the listener does not offer fails the handshake with a TlsError; the listener lives on", async () => {
     const listenerProtocol = { name: "TLS", versions: ["TLSv1.3"] } as const;
     await withEcho({ secureSocket: { key: serverKey(), protocol: listenerProtocol } }, async (echo) => {
@@ -165,7 +169,7 @@ describe("versions and ciphers", () => {
   });
 });
 
-describe("the server's identity", () => {
+describe("the server's identity", { skip }, () => {
   test("a certificate for another host name is refused; verifyHostName: false accepts it", async () => {
     const key = { certFile: pki.wrongHostCert, keyFile: pki.wrongHostKey };
     await withEcho({ secureSocket: { key } }, async (echo) => {
@@ -206,7 +210,7 @@ describe("the server's identity", () => {
   });
 });
 
-test("ALPN: both sides see the protocol they agreed on", async () => {
+test("ALPN: both sides see the protocol they agreed on", { skip }, async () => {
   await withEcho({ secureSocket: { key: serverKey(), alpnProtocols: ["h2", "tcpkit/1"] } }, async (echo) => {
     const client = await echoOnce(echo.port, { cert: pki.caCert, alpnProtocols: ["tcpkit/1", "http/1.1"] });
     assert.equal(client.tls?.alpnProtocol, "tcpkit/1");
@@ -215,7 +219,7 @@ test("ALPN: both sides see the protocol they agreed on", async () => {
   });
 });
 
-describe("session resumption", () => {
+describe("session resumption", { skip }, () => {
   for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
     test(`${version}: a second client to the same listener resumes the first one's session`, async () => {
       const protocol = { name: "TLS", versions: [version] } as const;
@@ -249,7 +253,7 @@ describe("session resumption", () => {
   });
 });
 
-test("a plain client talking to a TLS listener gets an error on read; the listener serves TLS afterwards", async () => {
+test("a plain client talking to a TLS listener gets an error on read; the listener serves TLS afterwards", { skip }, async () => {
   await withEcho({ secureSocket: { key: serverKey() } }, async (echo) => {
     const reported = echo.nextError();
     const plain = await Client.connect("127.0.0.1", echo.port, { timeout: 5 });
@@ -268,7 +272,7 @@ test("a plain client talking to a TLS listener gets an error on read; the listen
   });
 });
 
-describe("serving over TLS", () => {
+describe("serving over TLS", { skip }, () => {
   test("a megabyte each way, with back-pressure on both sides", async () => {
     await withEcho({ secureSocket: { key: serverKey() } }, async (echo) => {
       const client = await Client.connect("localhost", echo.port, { timeout: 10, secureSocket: { cert: pki.caCert } });

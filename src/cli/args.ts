@@ -48,6 +48,8 @@ export interface CommandSpec<Options extends Record<string, OptionSpec> = Record
   readonly description: string;
   /** The positional arguments, all required, in order. */
   readonly positionals: readonly string[];
+  /** Positional arguments that may follow the required ones (`listen [PORT]`). */
+  readonly optionalPositionals?: readonly string[];
   readonly options: Options;
   readonly examples?: readonly string[];
 }
@@ -93,8 +95,9 @@ export function parseCommandLine<Options extends Record<string, OptionSpec>>(
     const missing = spec.positionals.slice(positionals.length).join(" ");
     throw new UsageError(`missing ${missing}`);
   }
-  if (positionals.length > spec.positionals.length) {
-    throw new UsageError(`unexpected argument '${positionals[spec.positionals.length]}'`);
+  const most = spec.positionals.length + (spec.optionalPositionals?.length ?? 0);
+  if (positionals.length > most) {
+    throw new UsageError(`unexpected argument '${positionals[most]}'`);
   }
   return { help: false, values: parsed.values as OptionValues<Options>, positionals };
 }
@@ -151,6 +154,16 @@ export function parsePort(text: string, name: string, min: 0 | 1): number {
     throw new UsageError(`${name} must be a number from ${min} to 65535, got '${text}'`);
   }
   return port;
+}
+
+/**
+ * The port to listen on, given as the positional PORT or as `--port N` (not
+ * both): a port number from 0 (a free one) to 65535.
+ */
+export function listenPort(positional: string | undefined, option: string | undefined): number {
+  if (positional !== undefined && option !== undefined) throw new UsageError("give the port once: PORT or --port N");
+  if (positional !== undefined) return parsePort(positional, "PORT", 0);
+  return parsePort(required(option, "PORT (or --port N)"), "--port", 0);
 }
 
 /** A whole number in `1..max`. */

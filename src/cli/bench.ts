@@ -9,7 +9,7 @@ import { Client, type ClientConfiguration } from "../index.js";
 import { ExitCode, formatAddress, parseCount, parsePort, parseSeconds, parseSize, type CommandSpec } from "./args.js";
 import { messageOf, type Command, type CommandIo } from "./command.js";
 import { clientConnection, pingPong, type PingPongResult, type Progress } from "./ping-pong.js";
-import { clientSecureSocket, clientTlsOptions, withTlsHint } from "./tls-flags.js";
+import { clientSecureSocket, clientTlsOptions, insecureWarning, withTlsHint } from "./tls-flags.js";
 
 const MAX_SIZE = 64 * 1024 * 1024;
 const MAX_CONNECTIONS = 10_000;
@@ -50,6 +50,7 @@ export const benchCommand: Command<typeof spec.options> = {
     const warmup = parseSeconds(values.warmup ?? "0", "--warmup", 0, 3_600);
 
     const secureSocket = clientSecureSocket(values);
+    if (values.insecure === true) io.stderr.write(insecureWarning("bench"));
     const config: ClientConfiguration = { timeout: 0, signal: io.interrupt };
     if (secureSocket !== undefined) config.secureSocket = secureSocket;
     const clients = await connectAll(host, port, connections, config);

@@ -5,20 +5,25 @@
  */
 import { Client, type ClientConfiguration } from "../index.js";
 import { ExitCode, formatAddress, parsePort, parseSeconds, type CommandSpec } from "./args.js";
-import { writeTo, type Command, type CommandIo } from "./command.js";
+import { messageOf, writeTo, type Command, type CommandIo } from "./command.js";
 import { HexDump } from "./hex-dump.js";
-import { clientSecureSocket, clientTlsOptions, describeTls, withTlsHint } from "./tls-flags.js";
+import { clientSecureSocket, clientTlsOptions, describeTls, insecureWarning, withTlsHint } from "./tls-flags.js";
 
 const spec = {
   name: "connect",
   summary: "connect to a server: stdin to the socket, the socket to stdout",
-  usage: "connect HOST PORT [--hex] [--verbose] [--tls] [--ca FILE] [--cert FILE --key FILE] [--insecure]",
+  usage:
+    "connect HOST PORT [--hex] [--verbose] [--tls] [--ca FILE] [--cert FILE --key FILE]\n" +
+    "                      [--servername NAME] [--alpn LIST] [--insecure]",
   description:
     "Connects to HOST:PORT, sends what arrives on stdin and prints what the server sends.\n" +
-    "At the end of stdin the sending side is shut down (the server sees end of stream) and\n" +
-    "the command goes on printing until the server closes. Exit code 0 when the server\n" +
-    "closes the connection, 1 when the connection fails or breaks, 130 after Ctrl-C.\n" +
-    "With --tls (or any TLS option) it speaks TLS and verifies the server's certificate.",
+    "The two directions end on their own, as in ncat: at the end of stdin the sending side\n" +
+    "is shut down (the server sees end of stream); after the server's end of stream all of\n" +
+    "stdin is still sent. The command ends when both are done. Exit code 0 when every byte\n" +
+    "of stdin was sent and the server closed its side, 1 when the connection fails or\n" +
+    "breaks (or a byte of stdin could not be sent), 130 after Ctrl-C.\n" +
+    "With --tls (or any TLS option) it speaks TLS and verifies the server's certificate;\n" +
+    "--insecure (-k) skips that check entirely, as curl -k does, and says so on stderr.",
   positionals: ["HOST", "PORT"],
   options: {
     hex: { type: "boolean", short: "x", description: "show received bytes as a hex dump" },
@@ -30,6 +35,7 @@ const spec = {
     "printf 'hello\\n' | tcpkit connect 127.0.0.1 7000",
     "tcpkit connect example.com 80 --hex < request.txt",
     "tcpkit connect localhost 7443 --ca ca.crt -v",
+    "tcpkit connect 10.0.0.5 443 --servername example.com --alpn h2,http/1.1 -v",
   ],
 } as const satisfies CommandSpec;
 
@@ -42,6 +48,7 @@ export const connectCommand: Command<typeof spec.options> = {
     const config: ClientConfiguration = { timeout: 0 };
     const secureSocket = clientSecureSocket(values);
     if (secureSocket !== undefined) config.secureSocket = secureSocket;
+    if (values.insecure === true) io.stderr.write(insecureWarning("connect"));
     if (values["connect-timeout"] !== undefined) {
       config.connectTimeout = parseSeconds(values["connect-timeout"], "--connect-timeout", 0.001, 86_400);
     }
@@ -65,35 +72,52 @@ export const connectCommand: Command<typeof spec.options> = {
   },
 };
 
-/** Pumps both ways until the server closes, the connection breaks or Ctrl-C. */
+/**
+ * Pumps both ways. The two directions end on their own, as TCP's do: the
+ * server's end of stream ends printing, the end of stdin sends our FIN. The
+ * command ends when both have (or on a failure, or Ctrl-C), and fails when
+ * any byte of stdin could not be sent.
+ */
 async function relay(client: Client, io: CommandIo, hex: HexDump | undefined, verbose: boolean): Promise<number> {
   let failure: unknown;
+  // A failure or Ctrl-C ends the command without waiting for stdin (a terminal may never end).
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
   const fail = (error: unknown): void => {
     failure ??= error;
+    stop();
     void client.close();
   };
-  const interrupted = (): void => void client.close();
+  const interrupted = (): void => {
+    stop();
+    void client.close();
+  };
   io.interrupt.addEventListener("abort", interrupted, { once: true });
 
-  // Sending runs on its own; its end (stdin closed) only half-closes the socket.
-  void (async () => {
-    for await (const chunk of io.stdin) await client.writeBytes(chunk as Uint8Array);
-    await client.shutdownWrite();
+  const sending = (async () => {
+    let sent = 0;
+    try {
+      for await (const chunk of io.stdin) {
+        await client.writeBytes(chunk as Uint8Array);
+        sent += (chunk as Uint8Array).length;
+      }
+      await client.shutdownWrite();
+    } catch (error) {
+      throw new Error(`could not send all of stdin (${sent} bytes sent): ${messageOf(error)}`, { cause: error });
+    }
   })().catch(fail);
 
-  try {
+  const receiving = (async () => {
     for await (const chunk of client) {
       await writeTo(io.stdout, hex === undefined ? chunk : hex.format(chunk));
     }
-  } catch (error) {
-    failure ??= error;
-  }
-  // Once the server has closed, a send cut short by that close is no failure of ours.
-  const outcome = failure;
+    if (verbose) io.stderr.write("connection closed by the server\n");
+  })().catch(fail);
+
+  await Promise.race([Promise.all([sending, receiving]), stopped]);
   io.interrupt.removeEventListener("abort", interrupted);
   await client.close();
   if (io.interrupt.aborted) return ExitCode.interrupted;
-  if (outcome !== undefined) throw outcome;
-  if (verbose) io.stderr.write("connection closed by the server\n");
+  if (failure !== undefined) throw failure;
   return ExitCode.ok;
 }

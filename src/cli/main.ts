@@ -135,8 +135,16 @@ function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write("", () => resolve()));
 }
 
-// A reader that goes away (`tcpkit listen | head`) ends the command quietly.
-process.stdout.on("error", () => process.exit(ExitCode.failure));
+/**
+ * A reader that goes away (`tcpkit listen 7000 | head -1`: EPIPE) ends the
+ * command quietly with exit code 0, as the output was taken as far as it was
+ * wanted; any other failure of the stream is exit code 1.
+ */
+function onOutputError(error: NodeJS.ErrnoException): void {
+  process.exit(error.code === "EPIPE" ? ExitCode.ok : ExitCode.failure);
+}
+process.stdout.on("error", onOutputError);
+process.stderr.on("error", onOutputError);
 
 const code = await main(process.argv.slice(2));
 await Promise.all([flushed(process.stdout), flushed(process.stderr)]);

@@ -9,17 +9,24 @@ import { UsageError, readableFile, type OptionValues } from "./args.js";
 
 /** The client side: `connect` and `bench`. Any of them but `--tls` implies `--tls`, as in ncat. */
 export const clientTlsOptions = {
-  tls: { type: "boolean", description: "speak TLS (implied by --ca, --cert, --key, --insecure)" },
+  tls: { type: "boolean", description: "speak TLS (implied by every other TLS option)" },
   ca: { type: "string", value: "FILE", description: "trust the CA certificate(s) in this PEM file (default: the system's CAs)" },
   cert: { type: "string", value: "FILE", description: "client certificate (PEM) for mutual TLS, with --key" },
   key: { type: "string", value: "FILE", description: "private key (PEM) of --cert" },
+  servername: {
+    type: "string",
+    value: "NAME",
+    description: "send NAME as SNI and check the certificate against it (default: HOST)",
+  },
+  alpn: { type: "string", value: "LIST", description: "offer these ALPN protocols, comma-separated (h2,http/1.1)" },
   insecure: {
     type: "boolean",
-    description: "do not check that the certificate names HOST (its chain is still verified)",
+    short: "k",
+    description: "do not verify the server's certificate at all, as curl -k (INSECURE: no authentication)",
   },
 } as const;
 
-/** The listener side: `echo`. */
+/** The listener side: `echo` and `listen`. */
 export const listenerTlsOptions = {
   "tls-cert": { type: "string", value: "FILE", description: "serve TLS with this certificate (PEM), with --tls-key" },
   "tls-key": { type: "string", value: "FILE", description: "private key (PEM) of --tls-cert" },
@@ -27,18 +34,36 @@ export const listenerTlsOptions = {
 
 /** The client's `secureSocket`, or undefined for plain TCP. Files are checked here, before connecting. */
 export function clientSecureSocket(values: OptionValues<typeof clientTlsOptions>): ClientSecureSocket | undefined {
-  const { ca, cert, key, insecure } = values;
-  if (values.tls !== true && ca === undefined && cert === undefined && key === undefined && insecure !== true) {
-    return undefined;
-  }
+  const { ca, cert, key, insecure, servername, alpn } = values;
+  const implied = [ca, cert, key, servername, alpn].some((value) => value !== undefined) || insecure === true;
+  if (values.tls !== true && !implied) return undefined;
   const secure: ClientSecureSocket = {};
+  if (servername !== undefined) {
+    if (servername === "" || /[\u0000-\u0020\u007f]/.test(servername)) throw new UsageError(`--servername must be a host name, got '${servername}'`);
+    secure.serverName = servername;
+  }
+  if (alpn !== undefined) {
+    const protocols = alpn.split(",").map((name) => name.trim());
+    if (protocols.some((name) => name === "" || Buffer.byteLength(name) > 255)) {
+      throw new UsageError(`--alpn must be a comma-separated list of protocol names, got '${alpn}'`);
+    }
+    secure.alpnProtocols = protocols;
+  }
   if (ca !== undefined) secure.cert = readableFile(ca, "--ca");
   if ((cert === undefined) !== (key === undefined)) throw new UsageError("--cert and --key go together");
   if (cert !== undefined && key !== undefined) {
     secure.key = { certFile: readableFile(cert, "--cert"), keyFile: readableFile(key, "--key") };
   }
-  if (insecure === true) secure.verifyHostName = false;
+  if (insecure === true) secure.verifyCertificate = false;
   return secure;
+}
+
+/** The loud line `--insecure` prints on stderr before connecting. */
+export function insecureWarning(command: string): string {
+  return (
+    `tcpkit ${command}: WARNING: --insecure: the server's certificate is NOT verified; ` +
+    "anyone on the network path can read and change this connection\n"
+  );
 }
 
 /** The listener's `secureSocket`, or undefined for plain TCP. */
@@ -50,11 +75,12 @@ export function listenerSecureSocket(values: OptionValues<typeof listenerTlsOpti
   return { key: { certFile: readableFile(certFile, "--tls-cert"), keyFile: readableFile(keyFile, "--tls-key") } };
 }
 
-/** `TLSv1.3 TLS_AES_256_GCM_SHA384, certificate CN=localhost (verified)`. */
+/** `TLSv1.3 TLS_AES_256_GCM_SHA384, ALPN h2, certificate CN=localhost (verified)`. */
 export function describeTls(tls: TlsInfo): string {
   const peer = tls.peerCertificate;
   const certificate = peer === undefined ? "no certificate" : `certificate ${peer.subject}`;
-  return `${tls.protocol} ${tls.cipher}, ${certificate}${peer === undefined ? "" : tls.peerVerified ? " (verified)" : " (not verified)"}`;
+  const alpn = tls.alpnProtocol === undefined ? "" : `, ALPN ${tls.alpnProtocol}`;
+  return `${tls.protocol} ${tls.cipher}${alpn}, ${certificate}${peer === undefined ? "" : tls.peerVerified ? " (verified)" : " (not verified)"}`;
 }
 
 /** Node's codes for a certificate chain that does not lead to a trusted CA. */

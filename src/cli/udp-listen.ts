@@ -5,7 +5,7 @@
  * @module
  */
 import { Listener, type ListenerConfiguration } from "../udp/index.js";
-import { ExitCode, formatAddress, parseCount, parsePort, required, type CommandSpec } from "./args.js";
+import { ExitCode, formatAddress, listenPort, parseCount, type CommandSpec } from "./args.js";
 import { whenAborted, writeTo, type Command } from "./command.js";
 import { HexDump } from "./hex-dump.js";
 import { listenAddressOptions, quietOption, statusPrinter } from "./listen-flags.js";
@@ -13,12 +13,13 @@ import { listenAddressOptions, quietOption, statusPrinter } from "./listen-flags
 const spec = {
   name: "udp listen",
   summary: "print the UDP datagrams that arrive on a port (and echo them with --echo)",
-  usage: "udp listen --port N [--host H] [--echo] [--count N] [--hex] [--quiet]",
+  usage: "udp listen PORT|--port N [--host H] [--echo] [--count N] [--hex] [--quiet]",
   description:
     "Receives datagrams on port N and writes each payload to stdout, its sender and size to\n" +
     "stderr. --echo sends each datagram back to its sender. Runs until Ctrl-C (exit code 0),\n" +
     "or until --count datagrams have arrived.",
   positionals: [],
+  optionalPositionals: ["PORT"],
   options: {
     ...listenAddressOptions,
     echo: { type: "boolean", short: "e", description: "send each datagram back to its sender" },
@@ -32,8 +33,8 @@ const spec = {
 /** The `udp listen` command. */
 export const udpListenCommand: Command<typeof spec.options> = {
   spec,
-  async run({ values }, io) {
-    const port = parsePort(required(values.port, "--port N"), "--port", 0);
+  async run({ values, positionals }, io) {
+    const port = listenPort(positionals[0], values.port);
     const count = values.count === undefined ? Infinity : parseCount(values.count, "--count", Number.MAX_SAFE_INTEGER);
     const status = statusPrinter(io, values.quiet === true);
     let received = 0;

@@ -8,8 +8,8 @@ import { ExitCode, parsePort, parseSeconds, type CommandSpec } from "./args.js";
 import { writeTo, type Command } from "./command.js";
 import { HexDump } from "./hex-dump.js";
 
-/** More than the largest UDP payload: reading stdin stops here and the send reports the size. */
-const STDIN_LIMIT = 65_536;
+/** The largest UDP payload (over IPv6; IPv4's is 65507): stdin beyond it is counted, not kept. */
+const MAX_PAYLOAD = 65_527;
 
 const spec = {
   name: "udp send",
@@ -51,13 +51,21 @@ export const udpSendCommand: Command<typeof spec.options> = {
   },
 };
 
+/**
+ * All of stdin, read to its end before the size is judged (a datagram cannot
+ * be sent in parts). Only what can fit in a datagram is kept in memory; past
+ * that the bytes are counted, and the error gives their true number.
+ */
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stdin) {
-    chunks.push(chunk as Buffer);
-    total += (chunk as Buffer).length;
-    if (total >= STDIN_LIMIT) break;
+    const bytes = chunk as Buffer;
+    total += bytes.length;
+    if (total <= MAX_PAYLOAD) chunks.push(bytes);
+  }
+  if (total > MAX_PAYLOAD) {
+    throw new Error(`Datagram too large: stdin held ${total} bytes; the UDP maximum is 65507 bytes over IPv4, 65527 over IPv6`);
   }
   return Buffer.concat(chunks);
 }

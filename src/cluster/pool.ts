@@ -11,7 +11,13 @@ import { TcpError } from "../core/errors.js";
 import { isClusterMessage, stopMessage } from "./messages.js";
 import type { PoolSettings } from "./options.js";
 import { RestartPolicy } from "./restart-policy.js";
-import { startTimer } from "../core/timer.js";
+import { realClock } from "../core/clock.js";
+
+/** Calls `callback` after `ms` (any length, never early); returns the function that cancels it. */
+function startTimer(ms: number, callback: () => void): () => void {
+  const handle = realClock.setTimer(Math.max(0, ms), (run: () => void) => run(), callback);
+  return () => realClock.clearTimer(handle);
+}
 
 /** A worker process of the pool. */
 export interface WorkerInfo {

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   ERR_HANDLER: "A service handler threw, rejected or returned something unusable.",
   ERR_BIND: "UDP: the local address or port cannot be used.",
   ERR_MESSAGE_SIZE: "UDP: the payload is over the largest datagram.",
+  ERR_FRAME_TOO_LONG: "A frame is longer than its codec's maxLength (or its length field); a listener closes the connection.",
   ERR_CRASH_LOOP: "Cluster: workers kept dying at start-up; the pool stopped instead of restarting them.",
   ERR_CONNECTION_LIMIT: "Listener: a connection was closed on arrival by maxConnections or maxConnectionsPerHost.",
   ERR_PROXY_PROTOCOL: "Listener: a bad, late or untrusted PROXY protocol header; the connection was refused.",

@@ -20,6 +20,11 @@ export interface TcpErrorOptions {
 /** Options of a subclass whose code is fixed. */
 export type SubclassOptions = Omit<TcpErrorOptions, "code">;
 
+/** Options of a subclass that may also report a bad argument (`ERR_INVALID_ARGUMENT`). */
+export interface ArgumentCheckingOptions extends SubclassOptions {
+  code?: "ERR_INVALID_ARGUMENT";
+}
+
 /** The messages the Ballerina `tcp` module uses; kept word for word. */
 export const Messages = {
   connect: "Unable to connect with remote host",
@@ -71,8 +76,9 @@ export function withCause(message: string, cause: unknown): string {
 
 /** The connection (or its local binding) could not be made. */
 export class ConnectError extends TcpError {
-  declare readonly code: "ERR_CONNECT";
-  constructor(message: string, options: SubclassOptions = {}) {
+  /** `ERR_CONNECT`, or `ERR_INVALID_ARGUMENT` for a bad argument or setting. */
+  declare readonly code: "ERR_CONNECT" | "ERR_INVALID_ARGUMENT";
+  constructor(message: string, options: ArgumentCheckingOptions = {}) {
     super(message, { code: "ERR_CONNECT", ...options });
   }
 }
@@ -104,16 +110,18 @@ export class ConnectionClosedError extends TcpError {
 
 /** A TLS configuration that cannot be used, or a failed handshake. */
 export class TlsError extends TcpError {
-  declare readonly code: "ERR_TLS";
-  constructor(message: string, options: SubclassOptions = {}) {
+  /** `ERR_TLS`, or `ERR_INVALID_ARGUMENT` for a bad argument or setting. */
+  declare readonly code: "ERR_TLS" | "ERR_INVALID_ARGUMENT";
+  constructor(message: string, options: ArgumentCheckingOptions = {}) {
     super(message, { code: "ERR_TLS", ...options });
   }
 }
 
 /** The listener could not start, or was used in the wrong state. */
 export class ListenerError extends TcpError {
-  declare readonly code: "ERR_LISTENER";
-  constructor(message: string, options: SubclassOptions = {}) {
+  /** `ERR_LISTENER`, or `ERR_INVALID_ARGUMENT` for a bad argument or setting. */
+  declare readonly code: "ERR_LISTENER" | "ERR_INVALID_ARGUMENT";
+  constructor(message: string, options: ArgumentCheckingOptions = {}) {
     super(message, { code: "ERR_LISTENER", ...options });
   }
 }
@@ -126,4 +134,18 @@ export function alreadyClosed(): ConnectionClosedError {
 /** The error a read or connect gets when its `AbortSignal` fires. */
 export function abortedError(signal: AbortSignal): TcpError {
   return new TcpError("The operation was aborted", { code: "ERR_ABORTED", cause: signal.reason });
+}
+
+/** Whether `signal` fired because its time ran out (`AbortSignal.timeout()`: a `TimeoutError`). */
+export function timedOut(signal: AbortSignal): boolean {
+  const reason: unknown = signal.reason;
+  return typeof reason === "object" && reason !== null && (reason as { name?: unknown }).name === "TimeoutError";
+}
+
+/**
+ * The error a read gets when its `AbortSignal` fires: a `ReadTimeoutError`
+ * when the signal timed out (`AbortSignal.timeout()`), `ERR_ABORTED` else.
+ */
+export function readAbortedError(signal: AbortSignal): TcpError {
+  return timedOut(signal) ? new ReadTimeoutError(Messages.readTimeout, { cause: signal.reason }) : abortedError(signal);
 }

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { performance } from "node:perf_hooks";
 import { ByteQueue } from "./byte-queue.js";
-import { ReadTimeoutError, TcpError, abortedError } from "./errors.js";
+import { realClock, type Clock, type TimerHandle } from "./clock.js";
+import { ReadTimeoutError, TcpError, readAbortedError } from "./errors.js";
 
 /** What one read asks for. */
 export type ReadRequest =
@@ -22,7 +22,7 @@ export type ReadRequest =
 export interface ReadOptions {
   /** Give up when no byte arrives for this long; 0 waits for ever. */
   timeoutMs: number;
-  /** Reject with `ERR_ABORTED` when this fires; no bytes are taken. */
+  /** Reject with `ERR_ABORTED` (a `ReadTimeoutError` for `AbortSignal.timeout()`) when this fires; no bytes are taken. */
   signal?: AbortSignal | undefined;
 }
 
@@ -34,6 +34,8 @@ export interface StreamReaderOptions {
   maxPendingReads: number;
   /** Called with `false` when the socket should pause, `true` when it may read again. */
   onFlowChange?: (flowing: boolean) => void;
+  /** The deadlines' clock. @default realClock */
+  clock?: Clock;
 }
 
 interface PendingRead {
@@ -42,7 +44,7 @@ interface PendingRead {
   readonly signal: AbortSignal | undefined;
   resolve(value: Buffer): void;
   reject(error: TcpError): void;
-  /** When this read gives up (`performance.now()` ms); 0 for never. */
+  /** When this read gives up (clock ms); 0 for never. */
   deadline: number;
   /** `received` when the deadline was last armed: progress re-arms it. */
   receivedAtArm: number;
@@ -68,15 +70,17 @@ export class StreamReader {
    * nothing due it re-arms for what is pending or lapses. While no read waits
    * it is unref'd, so an idle reader holds nothing open.
    */
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #timerRefed = false;
-  /** When {@link #timer} fires (`performance.now()` ms). */
+  readonly #clock: Clock;
+  /** When {@link #timer} fires (clock ms). */
   #timerAt = 0;
   /** The read whose deadline the timer was armed for: when it fires, that read is due. */
   #timerOwner: PendingRead | undefined;
 
   constructor(options: StreamReaderOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? realClock;
   }
 
   /** Bytes waiting to be read. */
@@ -127,7 +131,7 @@ export class StreamReader {
 
   /** Starts a read; it resolves with the bytes or rejects with a `TcpError`. */
   read(request: ReadRequest, options: ReadOptions): Promise<Buffer> {
-    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal));
+    if (options.signal?.aborted) return Promise.reject(readAbortedError(options.signal));
     if (this.#pending.length === 0) {
       const value = this.#tryTake(request);
       if (value !== undefined) {
@@ -158,13 +162,12 @@ export class StreamReader {
         onAbort: undefined,
       };
       if (read.timeoutMs > 0) {
-        const now = performance.now();
-        read.deadline = now + read.timeoutMs;
+        read.deadline = this.#clock.now() + read.timeoutMs;
         this.#armFor(read, read.timeoutMs);
       }
       if (read.signal !== undefined) {
         const signal = read.signal;
-        read.onAbort = () => this.#drop(read, abortedError(signal));
+        read.onAbort = () => this.#drop(read, readAbortedError(signal));
         signal.addEventListener("abort", read.onAbort, { once: true });
       }
       this.#pending.push(read);
@@ -232,11 +235,11 @@ export class StreamReader {
         }
         return;
       }
-      clearTimeout(this.#timer);
+      this.#clock.clearTimer(this.#timer);
     }
     this.#timerAt = deadline;
     this.#timerOwner = read;
-    this.#timer = setTimeout(this.#onTimer, delayMs);
+    this.#timer = this.#clock.setTimer(delayMs, StreamReader.#fire, this);
     this.#timerRefed = true;
   }
 
@@ -250,19 +253,24 @@ export class StreamReader {
 
   #stopTimer(): void {
     if (this.#timer === undefined) return;
-    clearTimeout(this.#timer);
+    this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
     this.#timerOwner = undefined;
     this.#timerRefed = false;
   }
 
+  /** The timer's callback, shared by all readers (no closure per reader). */
+  static #fire(reader: StreamReader): void {
+    reader.#onTimer();
+  }
+
   /** Times out the reads that are due, then re-arms for the earliest left. */
-  readonly #onTimer = (): void => {
+  #onTimer(): void {
     this.#timer = undefined;
     this.#timerRefed = false;
     const owner = this.#timerOwner;
     this.#timerOwner = undefined;
-    const now = performance.now();
+    const now = this.#clock.now();
     let next: PendingRead | undefined;
     let nextDelayMs = 0;
     for (const read of [...this.#pending]) {
@@ -287,7 +295,7 @@ export class StreamReader {
       }
     }
     if (next !== undefined) this.#armFor(next, nextDelayMs);
-  };
+  }
 
   /** Removes a read that gave up (time-out, abort) without taking bytes. */
   #drop(read: PendingRead, error: TcpError): void {

@@ -8,11 +8,13 @@
  */
 import type { Socket } from "node:net";
 import { TcpError, alreadyClosed, withCause } from "../core/errors.js";
+import { checkHost, checkPort } from "../core/arguments.js";
 import { connectSocket } from "../tcp/transport.js";
 import { feedInbox, type SocketChannel } from "./socket-feed.js";
 import { deliverError } from "../core/guard.js";
 import type { ConnectionService } from "../tcp/service.js";
 import { toBuffer } from "../core/bytes.js";
+import { invalidArgument } from "../core/units.js";
 import { GenericError, SocketMessages, checkMillis, toSocketError, type ReadTimedOutError } from "./errors.js";
 import { Inbox, type ReadResult } from "./inbox.js";
 import { ReadReadyDispatcher } from "./read-ready.js";
@@ -232,11 +234,11 @@ export class Client {
   async #connect(config: ClientConfig): Promise<SocketChannel | GenericError> {
     let socket: Socket;
     try {
-      if (config === null || typeof config !== "object") throw new TypeError("a ClientConfig { host, port } is required");
+      if (config === null || typeof config !== "object") throw invalidArgument("config", "a ClientConfig { host, port }", config);
       this.#readTimeoutMs = checkMillis(config.readTimeoutInMillis, 300_000, "readTimeoutInMillis");
       socket = await connectSocket({
-        host: config.host,
-        port: config.port,
+        host: checkHost(config.host, "host"),
+        port: checkPort(config.port, "port", 1),
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
         noDelay: true,
         keepAliveMs: false,

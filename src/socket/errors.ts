@@ -6,6 +6,7 @@
  * @module
  */
 import { Messages, ReadTimeoutError, TcpError, type SubclassOptions, type TcpErrorOptions } from "../core/errors.js";
+import { millisToMs } from "../core/units.js";
 
 /** The messages of the 1.2.0 `socket` module, word for word, and ours beside them. */
 export const SocketMessages = {
@@ -59,11 +60,11 @@ export function toSocketError(error: unknown): GenericError | ReadTimedOutError 
   return new GenericError(message, { code: "ERR_HANDLER", cause: error });
 }
 
-/** Milliseconds as the 1.2.0 configs give them (0 = no limit), checked. */
-export function checkMillis(value: number | undefined, fallback: number, name: string): number {
-  const ms = value ?? fallback;
-  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
-    throw new GenericError(`${name} must be a number of milliseconds >= 0, got ${String(ms)}`, { code: "ERR_INVALID_ARGUMENT" });
+/** Milliseconds as the 1.2.0 configs give them (0 and `Infinity` = no limit), checked. */
+export function checkMillis(value: unknown, fallback: number, name: string): number {
+  try {
+    return millisToMs(value, fallback, name);
+  } catch (error) {
+    throw toSocketError(error);
   }
-  return Math.round(ms);
 }

@@ -4,7 +4,7 @@
  * `onReadReady` / `onError`, `UdpClient`), built on tcpkit's TCP and UDP
  * cores, for callers written against that API.
  *
- * @module
+ * @module tcpkit/socket
  */
 export { Client } from "./client.js";
 export type { Caller, ClientConfig, SocketService } from "./client.js";

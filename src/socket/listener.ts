@@ -12,6 +12,7 @@ import type { Service as CoreService } from "../tcp/service.js";
 import { adoptConnection, type SocketService } from "./client.js";
 import type { SocketChannel } from "./socket-feed.js";
 import { GenericError, checkMillis, toSocketError } from "./errors.js";
+import { invalidArgument } from "../core/units.js";
 
 /** Configuration of a 1.2.0 {@link Listener}. */
 export interface ListenerConfig {
@@ -57,6 +58,7 @@ export class Listener {
 
   /** Keeps the configuration; nothing is bound until {@link start}. */
   constructor(port: number, config: ListenerConfig = {}) {
+    if (config === null || typeof config !== "object") throw toSocketError(invalidArgument("config", "an object", config));
     this.#config = config;
     this.#core = new CoreListener(port, config.interface === undefined ? {} : { localHost: config.interface });
   }

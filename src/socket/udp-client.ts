@@ -6,8 +6,9 @@
  *
  * @module
  */
-import { withCause } from "../core/errors.js";
+import { TcpError, withCause } from "../core/errors.js";
 import { toBuffer } from "../core/bytes.js";
+import { invalidArgument } from "../core/units.js";
 import { Client as UdpCoreClient } from "../udp/client.js";
 import { UdpError } from "../udp/udp-error.js";
 import { GenericError, SocketMessages, checkMillis, toSocketError } from "./errors.js";
@@ -65,7 +66,7 @@ export class UdpClient {
     let data: Buffer;
     try {
       data = toBuffer(content);
-      if (address === null || typeof address !== "object") throw new TypeError("an Address { host, port } is required");
+      if (address === null || typeof address !== "object") throw invalidArgument("address", "an Address { host, port }", address);
       await client.sendDatagram({ remoteHost: address.host ?? "localhost", remotePort: address.port, data });
     } catch (error) {
       throw toSocketError(error);
@@ -97,6 +98,10 @@ export class UdpClient {
 
   async #create(localAddress: Address | undefined, config: UdpClientConfig): Promise<UdpCoreClient | GenericError> {
     try {
+      if (localAddress !== undefined && (localAddress === null || typeof localAddress !== "object")) {
+        throw invalidArgument("localAddress", "an Address { host?, port }", localAddress);
+      }
+      if (config !== undefined && (config === null || typeof config !== "object")) throw invalidArgument("config", "an object", config);
       const timeoutMs = checkMillis(config?.readTimeoutInMillis, 300_000, "readTimeoutInMillis");
       return await UdpCoreClient.create({
         ...(localAddress?.host === undefined ? {} : { localHost: localAddress.host }),
@@ -106,7 +111,7 @@ export class UdpClient {
     } catch (error) {
       const cause = error instanceof UdpError && error.cause !== undefined ? error.cause : error;
       return new GenericError(withCause(SocketMessages.startUdpClient, cause), {
-        code: error instanceof UdpError ? error.code : "ERR_BIND",
+        code: error instanceof TcpError ? error.code : "ERR_BIND",
         cause: error,
       });
     }

@@ -3,20 +3,28 @@
  *
  * @module
  */
-import type { Socket } from "node:net";
 import type { ByteData } from "../core/bytes.js";
-import { SocketWriter, type WriteSink } from "./socket-writer.js";
-import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
+import type { TlsInfo } from "../tls/tls-info.js";
+import type { ProxyInfo } from "../proxy/header.js";
 
-/** What the caller needs from the connection that owns it. */
+/**
+ * What a {@link Caller} shows and asks of the connection that owns it (the
+ * connection owns the socket and its writer).
+ *
+ * @internal
+ */
 export interface CallerHost {
-  readonly socket: Socket;
-  readonly writeTimeoutMs: number;
-  /** Bytes queued by writes not awaited yet beyond which a write is refused (the listener's `maxQueuedWriteBytes`). */
-  readonly maxQueuedWriteBytes: number;
-  /** The local address when known without asking the socket. */
-  readonly localAddress?: { readonly host: string; readonly port: number } | undefined;
-  closeGracefully(): Promise<void>;
+  readonly remoteHost: string;
+  readonly remotePort: number;
+  readonly localHost: string;
+  readonly localPort: number;
+  readonly tls: TlsInfo | undefined;
+  /** The PROXY header the connection began with, and the balancer's address. */
+  readonly proxy: ProxyInfo | undefined;
+  /** Writes all of `data`, in order with the connection's write-backs. */
+  write(data: ByteData): Promise<void>;
+  /** Flushes what was written, closes; resolves when the socket is closed. */
+  close(): Promise<void>;
 }
 
 /**
@@ -33,27 +41,31 @@ export interface CallerHost {
 export class Caller {
   /** Unique among this process's connections. */
   readonly id: string;
-  /** The peer's IP address (no reverse lookup). */
+  /** The peer's IP address (no reverse lookup); behind a PROXY protocol balancer, the client's, from the header. */
   readonly remoteHost: string;
   readonly remotePort: number;
-  /** The local IP address the peer connected to. */
+  /** The local IP address the peer connected to; with a PROXY header, the address the client connected to on the balancer. */
   readonly localHost: string;
   readonly localPort: number;
   /** What the TLS handshake settled (protocol, cipher, ALPN, client certificate); `undefined` for plain TCP. */
   readonly tls: TlsInfo | undefined;
+  /**
+   * The PROXY protocol header the connection began with, and `via`, the balancer's own address
+   * (the socket peer); `undefined` on a listener without `proxyProtocol`.
+   */
+  readonly proxy: ProxyInfo | undefined;
   readonly #host: CallerHost;
-  #writer: SocketWriter | undefined;
 
+  /** @internal The listener makes one per connection. */
   constructor(id: string, host: CallerHost) {
-    const socket = host.socket;
     this.id = id;
     this.#host = host;
-    this.remoteHost = socket.remoteAddress ?? "";
-    this.remotePort = socket.remotePort ?? 0;
-    const local = host.localAddress;
-    this.localHost = local?.host ?? socket.localAddress ?? "";
-    this.localPort = local?.port ?? socket.localPort ?? 0;
-    this.tls = tlsInfoOf(socket);
+    this.remoteHost = host.remoteHost;
+    this.remotePort = host.remotePort;
+    this.localHost = host.localHost;
+    this.localPort = host.localPort;
+    this.tls = host.tls;
+    this.proxy = host.proxy;
   }
 
   /**
@@ -61,33 +73,11 @@ export class Caller {
    * `onBytes`. After the connection closed: `Socket connection already closed.`.
    */
   writeBytes(data: ByteData): Promise<void> {
-    return this.#writerNow().write(data);
-  }
-
-  /**
-   * @internal A write-back from `onBytes`, through the same writer (so in order
-   * with `writeBytes`, under the same time-out) but without a promise: `true`
-   * when the kernel took it at once, else `sink` hears how it ended.
-   */
-  _writeBack(data: ByteData, sink: WriteSink): boolean {
-    return this.#writerNow().writeFor(data, sink);
-  }
-
-  #writerNow(): SocketWriter {
-    this.#writer ??= new SocketWriter(this.#host.socket, {
-      writeTimeoutMs: this.#host.writeTimeoutMs,
-      maxQueuedBytes: this.#host.maxQueuedWriteBytes,
-    });
-    return this.#writer;
+    return this.#host.write(data);
   }
 
   /** Flushes what was written, closes the connection and resolves when it is closed. */
   close(): Promise<void> {
-    return this.#host.closeGracefully();
-  }
-
-  /** @internal Rejects pending `writeBytes` calls; the connection is gone. */
-  _closeWriter(): void {
-    this.#writer?.close();
+    return this.#host.close();
   }
 }

@@ -6,43 +6,20 @@
  */
 import type { Socket } from "node:net";
 import { channels, publish } from "../core/diagnostics.js";
-import { ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } from "../core/errors.js";
+import { ConnectError, ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } from "../core/errors.js";
 import { toBuffer, type ByteData } from "../core/bytes.js";
 import { SocketWriter } from "./socket-writer.js";
 import { StreamReader, type ReadRequest } from "../core/stream-reader.js";
-import { secondsToMs } from "../core/units.js";
+import { checkObject, checkReadOptions } from "../core/arguments.js";
+import { invalidArgument, positiveInteger } from "../core/units.js";
+import { checkConnectArguments, type ClientConfiguration, type ClientSettings } from "./client-config.js";
 import { shutdownWrite } from "./shutdown-write.js";
 import { connectSocket } from "./transport.js";
 import { prepareClientTls } from "../tls/secure-config.js";
-import type { ClientSecureSocket } from "../tls/secure-socket.js";
 import { connectionError } from "./connection-error.js";
 import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
 
-/** Configuration of {@link Client.connect}. Times are in seconds; 0 means no limit. */
-export interface ClientConfiguration {
-  /** Local interface (host name or IP) to bind before connecting. */
-  localHost?: string;
-  /** Read time-out in seconds. @default 300 */
-  timeout?: number;
-  /** Write time-out in seconds: a write that makes no progress for this long fails. @default 300 */
-  writeTimeout?: number;
-  /** Connect time-out in seconds (including the TLS handshake). @default 30 */
-  connectTimeout?: number;
-  /** Disable Nagle's algorithm. @default true */
-  noDelay?: boolean;
-  /** TCP keep-alive: `false`, or the idle seconds before the first probe. @default false */
-  keepAlive?: false | number;
-  /** TLS (and mutual TLS) settings; without them the connection is plain TCP. */
-  secureSocket?: ClientSecureSocket;
-  /** Aborts the connection attempt. */
-  signal?: AbortSignal;
-  /** Bytes buffered before the socket stops reading while no read is waiting. @default 1 MiB */
-  highWaterMark?: number;
-  /** Reads that may wait at once. @default 1024 */
-  maxPendingReads?: number;
-  /** Unsent bytes beyond which a further write is refused. @default 64 MiB */
-  maxQueuedWriteBytes?: number;
-}
+export type { ClientConfiguration } from "./client-config.js";
 
 /** Options of every read. */
 export interface ReadBytesOptions {
@@ -84,31 +61,24 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * (`Unable to connect with remote host: <cause>`) when it cannot, and with
    * a `TlsError` for TLS settings that do not load or a failed handshake.
    */
-  static async connect(host: string, port: number, config: ClientConfiguration = {}): Promise<Client> {
-    let readTimeoutMs: number;
-    let writeTimeoutMs: number;
-    let connectTimeoutMs: number;
-    let keepAliveMs: number | false;
+  static async connect(host: string, port: number, config?: ClientConfiguration): Promise<Client> {
+    let settings: ClientSettings;
     try {
-      readTimeoutMs = secondsToMs(config.timeout, 300, "timeout");
-      writeTimeoutMs = secondsToMs(config.writeTimeout, 300, "writeTimeout");
-      connectTimeoutMs = secondsToMs(config.connectTimeout, 30, "connectTimeout");
-      keepAliveMs = config.keepAlive === undefined || config.keepAlive === false
-        ? false
-        : secondsToMs(config.keepAlive, 0, "keepAlive");
+      settings = checkConnectArguments(host, port, config);
     } catch (error) {
-      throw new TcpError(withCause(Messages.connect, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
+      throw new ConnectError(withCause(Messages.connect, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
     }
-    const tls = await prepareClientTls(config.secureSocket, host, port);
+    const tls = await prepareClientTls(settings.secureSocket, host, port);
     const socket = await connectSocket({
       host,
       port,
       tls,
-      localHost: config.localHost,
-      connectTimeoutMs,
-      noDelay: config.noDelay ?? true,
-      keepAliveMs,
-      signal: config.signal,
+      localHost: settings.localHost,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      noDelay: settings.noDelay,
+      keepAliveMs: settings.keepAliveMs,
+      signal: settings.signal,
+      proxyHeader: settings.proxyHeader,
     });
     publish(channels.clientConnect, () => ({
       host,
@@ -116,21 +86,21 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
       localHost: socket.localAddress,
       localPort: socket.localPort,
     }));
-    return new Client(socket, config, readTimeoutMs, writeTimeoutMs);
+    return new Client(socket, settings);
   }
 
-  private constructor(socket: Socket, config: ClientConfiguration, readTimeoutMs: number, writeTimeoutMs: number) {
+  private constructor(socket: Socket, settings: ClientSettings) {
     this.#socket = socket;
     this.#tls = tlsInfoOf(socket);
-    this.#readTimeoutMs = readTimeoutMs;
+    this.#readTimeoutMs = settings.readTimeoutMs;
     this.#reader = new StreamReader({
-      highWaterMark: config.highWaterMark ?? MiB,
-      maxPendingReads: config.maxPendingReads ?? 1024,
+      highWaterMark: settings.highWaterMark,
+      maxPendingReads: settings.maxPendingReads,
       onFlowChange: (flowing) => (flowing ? socket.resume() : socket.pause()),
     });
     this.#writer = new SocketWriter(socket, {
-      writeTimeoutMs,
-      maxQueuedBytes: config.maxQueuedWriteBytes ?? 64 * MiB,
+      writeTimeoutMs: settings.writeTimeoutMs,
+      maxQueuedBytes: settings.maxQueuedWriteBytes,
     });
     socket.on("data", (chunk: Buffer) => this.#reader.push(chunk));
     socket.on("end", () => this.#reader.end(new ConnectionClosedError()));
@@ -184,7 +154,9 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   /**
    * The next chunk that arrived (up to one socket read), without framing.
-   * `Read timed out` leaves the connection open and loses no byte.
+   * `Read timed out` leaves the connection open and loses no byte. After the
+   * peer's FIN it rejects with `Connection closed by the server.`; writing
+   * stays open until {@link shutdownWrite}, {@link close} or a reset.
    */
   readBytes(options: ReadBytesOptions = {}): Promise<Uint8Array> {
     return this.#read({ kind: "chunk" }, options);
@@ -193,11 +165,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** Exactly `length` bytes; rejects with `ConnectionClosedError` if the peer closes first. */
   readExactly(length: number, options: ReadBytesOptions = {}): Promise<Uint8Array> {
     if (!Number.isSafeInteger(length) || length < 0 || length > 0x7fffffff) {
-      return Promise.reject(
-        new TcpError(`length must be an integer from 0 to 2147483647, got ${String(length)}`, {
-          code: "ERR_INVALID_ARGUMENT",
-        }),
-      );
+      return Promise.reject(invalidArgument("length", "an integer from 0 to 2147483647", length));
     }
     return this.#read({ kind: "exactly", length }, options);
   }
@@ -214,8 +182,13 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    const maxLength = options.maxLength ?? MiB;
-    if (bytes.length === 0 || !Number.isSafeInteger(maxLength) || maxLength < bytes.length) {
+    let maxLength: number;
+    try {
+      maxLength = positiveInteger(checkObject(options, "options").maxLength, MiB, "maxLength");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (bytes.length === 0 || maxLength < bytes.length) {
       return Promise.reject(
         new TcpError("readUntil needs a non-empty delimiter and a maxLength at least as long", {
           code: "ERR_INVALID_ARGUMENT",
@@ -264,6 +237,8 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   #read(request: ReadRequest, options: ReadBytesOptions): Promise<Uint8Array> {
     if (this.#closing) return Promise.reject(alreadyClosed());
+    const invalid = checkReadOptions(options);
+    if (invalid !== undefined) return Promise.reject(invalid);
     return this.#reader.read(request, { timeoutMs: this.#readTimeoutMs, signal: options.signal });
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Socket } from "node:net";
-import { TcpError } from "../core/errors.js";
+import { positiveInteger } from "../core/units.js";
 
 /** The unsent bytes per connection beyond which `Caller.writeBytes` refuses more, by default. */
 export const DEFAULT_MAX_QUEUED_WRITE_BYTES = 64 * 1024 * 1024;
@@ -17,12 +17,9 @@ export interface ListenerLimits {
   readonly maxQueuedWriteBytes: number;
 }
 
-function positiveInteger(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new TcpError(`${name} must be a positive integer, got ${String(value)}`, { code: "ERR_INVALID_ARGUMENT" });
-  }
-  return value;
+/** A positive integer limit, `undefined` when absent. */
+function optionalLimit(value: unknown, field: string): number | undefined {
+  return value === undefined ? undefined : positiveInteger(value, 0, field);
 }
 
 /** Checks the limits; a bad one is a `TcpError` with code `ERR_INVALID_ARGUMENT` naming it. */
@@ -32,9 +29,9 @@ export function listenerLimits(config: {
   maxQueuedWriteBytes?: number | undefined;
 }): ListenerLimits {
   return {
-    maxConnections: positiveInteger(config.maxConnections, "maxConnections"),
-    maxConnectionsPerHost: positiveInteger(config.maxConnectionsPerHost, "maxConnectionsPerHost"),
-    maxQueuedWriteBytes: positiveInteger(config.maxQueuedWriteBytes, "maxQueuedWriteBytes") ?? DEFAULT_MAX_QUEUED_WRITE_BYTES,
+    maxConnections: optionalLimit(config.maxConnections, "maxConnections"),
+    maxConnectionsPerHost: optionalLimit(config.maxConnectionsPerHost, "maxConnectionsPerHost"),
+    maxQueuedWriteBytes: positiveInteger(config.maxQueuedWriteBytes, DEFAULT_MAX_QUEUED_WRITE_BYTES, "maxQueuedWriteBytes"),
   };
 }
 

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { Socket } from "node:net";
 
 /**
  * What {@link Listener.stats} returns: counters since the last `start()`.
@@ -36,6 +35,12 @@ export interface ListenerStats {
   readonly proxyHeaderFailures: number;
 }
 
+/** What the counter reads of a connection: its socket's byte counts. */
+export interface ByteCounts {
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+}
+
 /** The counters behind {@link ListenerStats}; the listener calls one method per event. */
 export class StatsCounter {
   accepted = 0;
@@ -48,10 +53,10 @@ export class StatsCounter {
   #bytesSent = 0;
 
   /** An accepted connection ended: count it and keep its byte counts. */
-  connectionEnded(socket: Socket): void {
+  connectionEnded(connection: ByteCounts): void {
     this.closed++;
-    this.#bytesReceived += socket.bytesRead;
-    this.#bytesSent += socket.bytesWritten;
+    this.#bytesReceived += connection.bytesRead;
+    this.#bytesSent += connection.bytesWritten;
   }
 
   /**
@@ -63,12 +68,12 @@ export class StatsCounter {
   }
 
   /** The figures now, with the byte counts of the connections still open. */
-  snapshot(open: Iterable<{ readonly socket: Socket }>): ListenerStats {
+  snapshot(open: Iterable<ByteCounts>): ListenerStats {
     let bytesReceived = this.#bytesReceived;
     let bytesSent = this.#bytesSent;
-    for (const { socket } of open) {
-      bytesReceived += socket.bytesRead;
-      bytesSent += socket.bytesWritten;
+    for (const connection of open) {
+      bytesReceived += connection.bytesRead;
+      bytesSent += connection.bytesWritten;
     }
     return {
       connections: this.accepted - this.closed,

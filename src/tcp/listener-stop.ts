@@ -7,14 +7,14 @@
  * @module
  */
 import type { Server } from "node:net";
-import { startTimer } from "../core/timer.js";
+import { realClock, type TimerHandle } from "../core/clock.js";
 import type { ServiceConnection } from "./connection.js";
 
 export class ListenerStop {
   readonly #connections: readonly ServiceConnection[];
   #draining = false;
   #forced = false;
-  readonly #cancelTimers: (() => void)[] = [];
+  readonly #timers: TimerHandle[] = [];
   /** Resolves when every connection has run its `onClose` and the server is closed. */
   readonly done: Promise<void>;
 
@@ -23,7 +23,7 @@ export class ListenerStop {
     this.#connections = connections;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     this.done = Promise.all([...connections.map((connection) => connection.finished), closed]).then(() => {
-      for (const cancel of this.#cancelTimers) cancel();
+      for (const timer of this.#timers) realClock.clearTimer(timer);
     });
   }
 
@@ -37,7 +37,10 @@ export class ListenerStop {
       this.#draining = true;
       for (const connection of this.#connections) void connection.stop();
     }
-    if (timeoutMs > 0 && !this.#forced) this.#cancelTimers.push(startTimer(timeoutMs, () => this.force()));
+    if (timeoutMs > 0 && !this.#forced) {
+      // The clock re-arms a delay past a Node timer's range, so a long time-out never fires early.
+      this.#timers.push(realClock.setTimer(timeoutMs, (stop: ListenerStop) => stop.force(), this));
+    }
   }
 
   /**
@@ -48,7 +51,7 @@ export class ListenerStop {
   force(): void {
     if (this.#forced) return;
     this.#forced = true;
-    for (const cancel of this.#cancelTimers) cancel();
+    for (const timer of this.#timers) realClock.clearTimer(timer);
     for (const connection of this.#connections) void connection.destroyNow();
   }
 }

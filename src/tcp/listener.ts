@@ -15,17 +15,25 @@ import type { Service } from "./service.js";
 import { abortHandshakes } from "../tls/handshake-guard.js";
 import { prepareListenerTls, type ListenerTlsSettings } from "../tls/secure-config.js";
 import type { ListenerSecureSocket } from "../tls/secure-socket.js";
-import { isValidPort, secondsToMs } from "../core/units.js";
+import { checkFlag, checkObject, checkOptionalHost, checkPort } from "../core/arguments.js";
+import { invalidArgument, secondsToMs } from "../core/units.js";
 import { createListeningServer } from "./transport.js";
 import { ListenerStop } from "./listener-stop.js";
-import { HostCounter, listenerLimits } from "./listener-limits.js";
+import { HostCounter, listenerLimits, type ListenerLimits } from "./listener-limits.js";
 import { StatsCounter, type ListenerStats } from "./listener-stats.js";
 import { acceptError, fdShortage, formatHost } from "./accept-errors.js";
 import { FdWatch } from "./fd-watch.js";
-import { limitToMs } from "../core/timer.js";
+import { realClock, type TimerHandle } from "../core/clock.js";
+import { prepareProxySettings, type ProxyListenerOptions } from "../proxy/listener-settings.js";
+import { abortProxyHeaders } from "./proxy-accept.js";
+import type { ProxyInfo } from "../proxy/header.js";
 
-/** Configuration of a {@link Listener}. Times are in seconds; 0 means no limit. */
-export interface ListenerConfiguration {
+/**
+ * Configuration of a {@link Listener}. Times are in seconds; 0 means no limit. The PROXY
+ * protocol fields (`proxyProtocol`, `proxyHeaderTimeout`, `trustedProxies`) are described in
+ * {@link ProxyListenerOptions}.
+ */
+export interface ListenerConfiguration extends ProxyListenerOptions {
   /** The local interface to bind (host name or IP); all interfaces when absent. */
   localHost?: string;
   /** TLS (and mutual TLS) settings; checked and loaded by `start()`. */
@@ -125,13 +133,15 @@ export class Listener {
   #settings: ConnectionSettings | undefined;
   /** TLS only: the server that runs the handshakes (see `createListeningServer`). */
   #tlsServer: TlsServer | undefined;
-  /** The TLS settings in use (the last `updateSecureSocket` wins, also for a later `start()`). */
+  /** The TLS settings of the last `updateSecureSocket` (they win over the configuration's, also for a later `start()`). */
   #secureSocket: ListenerSecureSocket | undefined;
   #tls: ListenerTlsSettings | undefined;
   #hosts: HostCounter | undefined;
+  /** PROXY protocol on: the per-host limit counts the header's client address, not the balancer's. */
+  #proxied = false;
   #stats = new StatsCounter();
   readonly #fdWatch = new FdWatch();
-  #statsTimer: NodeJS.Timeout | undefined;
+  #statsTimer: TimerHandle | undefined;
   /** The port of the last start (what stats are published under, also after the stop). */
   #boundPort = 0;
   /** Whether `start()` has ever succeeded: from then on no stop call throws. */
@@ -139,10 +149,9 @@ export class Listener {
   #stop: ListenerStop | undefined;
 
   /** Keeps the configuration; nothing is checked or bound until {@link start}. */
-  constructor(port: number, config: ListenerConfiguration = {}) {
+  constructor(port: number, config?: ListenerConfiguration) {
     this.#port = port;
-    this.#config = config;
-    this.#secureSocket = config.secureSocket;
+    this.#config = config === undefined ? {} : config; // null and other non-objects are refused by start()
   }
 
   /** The bound port after {@link start}; the configured port before. */
@@ -184,32 +193,42 @@ export class Listener {
     if (this.#stop !== undefined) throw new ListenerError("The listener is still stopping; await its stop first");
     const fail = (cause: unknown): ListenerError =>
       new ListenerError(withCause(Messages.listenerInit, cause), { cause });
-    if (!isValidPort(this.#port, 0)) {
-      throw fail(`port must be an integer from 0 to 65535, got ${String(this.#port)}`);
-    }
-    const limits = listenerLimits(this.#config); // ERR_INVALID_ARGUMENT naming the field
-    const statsIntervalMs = limitToMs(this.#config.statsInterval, "statsInterval");
+    let config: ListenerConfiguration;
+    let limits: ListenerLimits;
+    let statsIntervalMs: number;
     try {
+      config = checkObject(this.#config, "config");
+      checkPort(this.#port, "port", 0);
+      checkOptionalHost(config.localHost, "localHost");
+      checkFlag(config.noDelay, "noDelay");
+      const secureSocket: unknown = config.secureSocket;
+      if (secureSocket !== undefined && (secureSocket === null || typeof secureSocket !== "object")) {
+        throw invalidArgument("secureSocket", "an object", secureSocket);
+      }
+      limits = listenerLimits(config);
+      statsIntervalMs = secondsToMs(config.statsInterval, 0, "statsInterval");
       this.#settings = {
-        writeTimeoutMs: secondsToMs(this.#config.writeTimeout, 300, "writeTimeout"),
-        idleTimeoutMs: secondsToMs(this.#config.idleTimeout, 0, "idleTimeout"),
+        writeTimeoutMs: secondsToMs(config.writeTimeout, 300, "writeTimeout"),
+        idleTimeoutMs: secondsToMs(config.idleTimeout, 0, "idleTimeout"),
         lingerMs: LINGER_MS,
         maxQueuedWriteBytes: limits.maxQueuedWriteBytes,
       };
     } catch (error) {
-      throw fail(error);
+      throw new ListenerError(withCause(Messages.listenerInit, error), { cause: error, code: "ERR_INVALID_ARGUMENT" });
     }
     this.#hosts = limits.maxConnectionsPerHost === undefined ? undefined : new HostCounter(limits.maxConnectionsPerHost);
+    const proxy = prepareProxySettings(config); // its own ListenerError naming the field
+    this.#proxied = proxy !== undefined;
     this.#starting = true;
     try {
-      const prepared = await prepareListenerTls(this.#secureSocket);
+      const prepared = await prepareListenerTls(this.#secureSocket ?? config.secureSocket);
       this.#tls = prepared;
       const tls = prepared === undefined ? undefined : { ...prepared, serverOptions: { ...prepared.serverOptions, SNICallback: this.#pickContext } };
       const stats = new StatsCounter();
       const { server, tlsServer } = await createListeningServer({
         port: this.#port,
-        localHost: this.#config.localHost,
-        noDelay: this.#config.noDelay ?? true,
+        localHost: config.localHost,
+        noDelay: config.noDelay ?? true,
         onConnection: this.#onConnection,
         tls,
         onTlsError: (error) => {
@@ -219,6 +238,12 @@ export class Listener {
         maxConnections: limits.maxConnections,
         onDrop: (peer) => this.#refuse(peer, `maxConnections (${String(limits.maxConnections)}) reached`),
         admit: this.#admit,
+        proxy,
+        onProxyError: (error) => {
+          stats.proxyHeaderFailures++;
+          this.#reportListenerError(error);
+        },
+        admitProxied: this.#admitProxied,
       });
       server.on("error", (error) => this.#reportListenerError(acceptError(error)));
       this.#settings = { ...this.#settings, localAddress: boundAddress(server), onFinished: this.#forget };
@@ -227,7 +252,7 @@ export class Listener {
       this.#server = server;
       this.#tlsServer = tlsServer;
       this.#started = true;
-      if (statsIntervalMs > 0) this.#statsTimer = setInterval(this.#publishStats, statsIntervalMs).unref();
+      if (statsIntervalMs > 0) this.#armStats(statsIntervalMs);
     } catch (error) {
       throw error instanceof TlsError ? error : fail(error);
     } finally {
@@ -253,7 +278,7 @@ export class Listener {
    * ```
    */
   async gracefulStop(options: GracefulStopOptions = {}): Promise<void> {
-    const timeoutMs = limitToMs(options?.timeout, "timeout");
+    const timeoutMs = secondsToMs(options?.timeout, 0, "timeout");
     const stop = this.#beginStop();
     stop?.drain(timeoutMs);
     await stop?.done;
@@ -321,8 +346,11 @@ export class Listener {
       return undefined; // already stopped: nothing left to do
     }
     this.#server = undefined;
+    // Connections still in their PROXY header or TLS handshake are dropped: they are not the service's yet.
+    abortProxyHeaders(server);
     if (this.#tlsServer !== undefined) abortHandshakes(this.#tlsServer);
-    clearInterval(this.#statsTimer);
+    if (this.#statsTimer !== undefined) realClock.clearTimer(this.#statsTimer);
+    this.#statsTimer = undefined;
     const stop = new ListenerStop(server, [...this.#connections]);
     this.#stop = stop;
     void stop.done.then(() => {
@@ -343,31 +371,51 @@ export class Listener {
     const id = (++connectionCounter).toString(36);
     const connection = new ServiceConnection(socket, id, service, settings);
     this.#connections.add(connection);
-    publish(channels.listenerAccept, () => ({ id, remoteHost: socket.remoteAddress, remotePort: socket.remotePort }));
+    // The caller's addresses: behind a PROXY protocol balancer, the client's, not the balancer's.
+    publish(channels.listenerAccept, () => ({ id, remoteHost: connection.caller.remoteHost, remotePort: connection.caller.remotePort }));
     connection.start();
   };
 
   readonly #forget = (connection: ServiceConnection): void => {
     this.#connections.delete(connection);
-    this.#stats.connectionEnded(connection.socket);
+    this.#stats.connectionEnded(connection);
   };
 
   /**
-   * Every accepted TCP socket, before the TLS handshake: the per-host limit.
-   * PROXY protocol: per-host admission belongs after the header (its source
-   * address is the client's); call this from there with that host instead.
+   * Every accepted TCP socket, before a PROXY header or the TLS handshake:
+   * the descriptor watch, and the per-host limit by the socket's peer (with
+   * the PROXY protocol the peer is the balancer: {@link #admitProxied}
+   * counts the client instead).
    */
-  readonly #admit = (socket: Socket, host: string | undefined = socket.remoteAddress): boolean => {
+  readonly #admit = (socket: Socket): boolean => {
     const shortage = this.#fdWatch.accepted();
     if (shortage !== undefined) this.#reportListenerError(fdShortage(shortage));
+    return this.#proxied || this.#admitHost(socket, socket.remoteAddress, socket.remotePort);
+  };
+
+  /**
+   * PROXY protocol: a socket whose header was read, before the TLS handshake.
+   * The header's bytes are not payload; the per-host limit counts the header's
+   * source address (the client), or the balancer's for a `LOCAL` header.
+   */
+  readonly #admitProxied = (socket: Socket, info: ProxyInfo, headerBytes: number): boolean => {
+    // A TLS socket counts decrypted bytes only: the header, read from the TCP socket under it, is not among them.
+    if (this.#tls === undefined) this.#stats.headerRead(headerBytes);
+    const client = info.source ?? info.via;
+    return this.#admitHost(socket, client.host, client.port);
+  };
+
+  /**
+   * Counts `socket` against `host` (`maxConnectionsPerHost`); over it, `false`:
+   * destroyed and reported, naming `host`:`port`.
+   */
+  #admitHost(socket: Socket, host: string | undefined, port: number | undefined): boolean {
     const hosts = this.#hosts;
     if (hosts === undefined || host === undefined || hosts.admit(host, socket)) return true;
-    // The peer's address is read before the destroy (afterwards the OS no longer has it).
-    const peer = { remoteAddress: host, remotePort: socket.remotePort };
     socket.destroy();
-    this.#refuse(peer, `maxConnectionsPerHost (${hosts.max}) reached for ${host}`);
+    this.#refuse({ remoteAddress: host, remotePort: port }, `maxConnectionsPerHost (${hosts.max}) reached for ${host}`);
     return false;
-  };
+  }
 
   /** A connection closed at once by a limit: counted and reported, naming the peer. */
   #refuse(peer: { remoteAddress?: string | undefined; remotePort?: number | undefined }, reason: string): void {
@@ -390,6 +438,16 @@ export class Listener {
     const stats = this.#stats.snapshot(this.#connections);
     publish(channels.listenerStats, () => ({ port: this.#boundPort, stats }));
     return stats;
+  }
+
+  /** Publishes the stats every `ms` (re-armed through the clock, so a long interval never fires early). */
+  #armStats(ms: number): void {
+    const next = (listener: Listener): void => {
+      listener.#publishStats();
+      listener.#armStats(ms);
+    };
+    this.#statsTimer = realClock.setTimer(ms, next, this);
+    this.#statsTimer.unref();
   }
 
   readonly #publishStats = (): void => {

@@ -46,7 +46,8 @@ export interface Service {
   /**
    * Listener-level problems that belong to no connection service: an accept
    * error, a failed `onConnect`, a refused connection over `maxConnections`,
-   * a failed TLS handshake. A failed handshake (a `TlsError` whose message
+   * a failed TLS handshake, a connection refused for its PROXY protocol header
+   * (code `ERR_PROXY_PROTOCOL`: bad, late, or from an untrusted peer). A failed handshake (a `TlsError` whose message
    * starts with `TLS handshake failed: `: a refused or missing client
    * certificate, no shared version or cipher, a plain-TCP peer, a time-out)
    * never reaches `onConnect`; without `onError` it goes to the

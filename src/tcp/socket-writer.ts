@@ -7,6 +7,7 @@
  */
 import type { Socket } from "node:net";
 import { toBuffer, type ByteData } from "../core/bytes.js";
+import { realClock, type Clock, type TimerHandle } from "../core/clock.js";
 import { Messages, TcpError, WriteTimeoutError, alreadyClosed, withCause } from "../core/errors.js";
 
 /**
@@ -55,6 +56,8 @@ export interface SocketWriterOptions {
   writeTimeoutMs: number;
   /** A write that would queue more than this many unflushed bytes is refused up front. */
   maxQueuedBytes: number;
+  /** The time-out's clock. @default realClock */
+  clock?: Clock;
 }
 
 export class SocketWriter {
@@ -72,8 +75,9 @@ export class SocketWriter {
    * while it is still armed from earlier writes gets at least a full period:
    * those writes' completions count as progress when it fires, and it re-arms.
    */
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #timerRefed = false;
+  readonly #clock: Clock;
   #queuedAtArm = 0;
   #unsentAtArm: number | undefined;
   #completedAtArm = 0;
@@ -90,6 +94,7 @@ export class SocketWriter {
   constructor(socket: Socket, options: SocketWriterOptions) {
     this.#socket = socket;
     this.#options = options;
+    this.#clock = options.clock ?? realClock;
     this.#tryWithoutCallback = writesCompleteAtOnce(socket);
   }
 
@@ -234,13 +239,13 @@ export class SocketWriter {
     this.#queuedAtArm = this.#socket.writableLength;
     this.#unsentAtArm = unsentInFlight(this.#socket);
     this.#completedAtArm = this.#completed;
-    this.#timer = setTimeout(SocketWriter.#fire, this.#options.writeTimeoutMs, this);
+    this.#timer = this.#clock.setTimer(this.#options.writeTimeoutMs, SocketWriter.#fire, this);
     this.#timerRefed = true;
   }
 
   #clearTimer(): void {
     if (this.#timer === undefined) return;
-    clearTimeout(this.#timer);
+    this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
     this.#timerRefed = false;
   }

@@ -9,11 +9,15 @@
 import { lookup } from "node:dns/promises";
 import net from "node:net";
 import tls from "node:tls";
-import { ConnectError, Messages, TcpError, TlsError, abortedError, withCause } from "../core/errors.js";
+import { ConnectError, Messages, TcpError, TlsError, abortedError, timedOut, withCause } from "../core/errors.js";
+import { realClock, type TimerHandle } from "../core/clock.js";
 import { isValidPort } from "../core/units.js";
-import { guardHandshakes } from "../tls/handshake-guard.js";
+import { abortHandshakes, guardHandshakes } from "../tls/handshake-guard.js";
 import { HANDSHAKE_FAILED, handshakeFailed } from "../tls/tls-errors.js";
 import type { ClientTlsSettings, ListenerTlsSettings } from "../tls/secure-config.js";
+import type { ProxyInfo } from "../proxy/header.js";
+import type { ProxyAcceptSettings } from "../proxy/listener-settings.js";
+import { TlsHandover, gateProxyHeaders, plainHandover } from "./proxy-accept.js";
 
 /** What {@link connectSocket} needs; times in milliseconds. */
 export interface SocketConnectOptions {
@@ -27,6 +31,8 @@ export interface SocketConnectOptions {
   signal?: AbortSignal | undefined;
   /** TLS on: resolve only after the handshake. */
   tls?: ClientTlsSettings | undefined;
+  /** A PROXY protocol header to send first, before the TLS handshake. */
+  proxyHeader?: Uint8Array | undefined;
 }
 
 /**
@@ -56,8 +62,15 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     throw new ConnectError(`${Messages.connect}: port must be an integer from 1 to 65535, got ${String(port)}`);
   }
   if (signal?.aborted) throw abortedError(signal);
-  const local = options.localHost === undefined ? undefined : await resolveLocalHost(options.localHost);
-  if (signal?.aborted) throw abortedError(signal);
+  const secure = options.tls;
+  // A PROXY header goes out before the ClientHello: connect plainly (that sends it), then start TLS.
+  const startedAt = Date.now();
+  const raw = secure !== undefined && options.proxyHeader !== undefined ? await connectSocket({ ...options, tls: undefined }) : undefined;
+  const local = options.localHost === undefined || raw !== undefined ? undefined : await resolveLocalHost(options.localHost);
+  if (signal?.aborted) {
+    raw?.destroy();
+    throw abortedError(signal);
+  }
 
   const socketOptions: net.NetConnectOpts = {
     host,
@@ -65,19 +78,24 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     noDelay: options.noDelay,
     keepAlive: options.keepAliveMs !== false,
     keepAliveInitialDelay: options.keepAliveMs === false ? 0 : options.keepAliveMs,
-    allowHalfOpen: false,
+    // The peer's FIN ends our reading, not our writing: TCP's two directions are
+    // independent, and a client may still have to send (ncat -l </dev/null).
+    allowHalfOpen: true,
     ...(local === undefined ? {} : { localAddress: local.address, family: local.family }),
   };
-  const secure = options.tls;
-  const socket = secure === undefined ? net.connect(socketOptions) : tls.connect({ ...socketOptions, ...secure.connectOptions });
+  const socket =
+    secure === undefined
+      ? net.connect(socketOptions)
+      : tls.connect(raw === undefined ? { ...socketOptions, ...secure.connectOptions } : { ...secure.connectOptions, socket: raw });
   if (secure !== undefined) secure.attach(socket as tls.TLSSocket);
   return new Promise<net.Socket>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    let handshakeTimer: NodeJS.Timeout | undefined;
+    const clock = realClock;
+    let timer: TimerHandle | undefined;
+    let handshakeTimer: TimerHandle | undefined;
     let tcpConnected = false;
     const finish = (error: TcpError | undefined): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      if (handshakeTimer !== undefined) clearTimeout(handshakeTimer);
+      if (timer !== undefined) clock.clearTimer(timer);
+      if (handshakeTimer !== undefined) clock.clearTimer(handshakeTimer);
       signal?.removeEventListener("abort", onAbort);
       socket.removeListener("error", onError);
       socket.removeListener("connect", onConnect);
@@ -92,12 +110,16 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
     const onReady = (): void => finish(undefined);
     const onConnect = (): void => {
       tcpConnected = true;
-      if (secure === undefined) return onReady();
+      if (secure === undefined) {
+        if (options.proxyHeader !== undefined) socket.write(options.proxyHeader);
+        return onReady();
+      }
       if (secure.handshakeTimeoutMs > 0) {
-        handshakeTimer = setTimeout(() => {
+        const timedOut = (): void => {
           const seconds = secure.handshakeTimeoutMs / 1000;
           finish(new TlsError(`${Messages.connect}: ${HANDSHAKE_FAILED}: timed out after ${seconds}s`));
-        }, secure.handshakeTimeoutMs);
+        };
+        handshakeTimer = clock.setTimer(secure.handshakeTimeoutMs, timedOut, undefined);
       }
     };
     // After TCP connect, a failure is the handshake's (refused version, cipher, certificate, name).
@@ -107,15 +129,23 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
           ? handshakeFailed(error, `${Messages.connect}: `)
           : new ConnectError(withCause(Messages.connect, error), { cause: error }),
       );
-    const onAbort = (): void => finish(abortedError(signal!));
+    const onAbort = (): void =>
+      finish(
+        timedOut(signal!)
+          ? new ConnectError(`${Messages.connect}: connection timed out (its AbortSignal timed out)`, { cause: signal!.reason })
+          : abortedError(signal!),
+      );
     socket.once("connect", onConnect);
     if (secure !== undefined) socket.once("secureConnect", onReady);
+    if (raw !== undefined) onConnect(); // TCP is connected already; the handshake starts now
     socket.once("error", onError);
     signal?.addEventListener("abort", onAbort, { once: true });
     if (options.connectTimeoutMs > 0) {
-      timer = setTimeout(() => {
+      const timedOut = (): void => {
         finish(new ConnectError(`${Messages.connect}: connection timed out after ${options.connectTimeoutMs / 1000}s`));
-      }, options.connectTimeoutMs);
+      };
+      // The time spent sending a PROXY header first counts too.
+      timer = clock.setTimer(Math.max(1, options.connectTimeoutMs - (Date.now() - startedAt)), timedOut, undefined);
     }
   });
 }
@@ -131,19 +161,30 @@ export interface ServerOptions {
   /** Failed handshakes (TLS only). */
   onTlsError?: ((error: TlsError) => void) | undefined;
   /**
-   * Open sockets (in the TLS handshake or not) beyond which the kernel's
-   * next connection is closed on accept, before a byte is read; `onDrop`
-   * hears of it. Absent: no limit.
+   * Open sockets (in the TLS handshake, sending a PROXY header, or served)
+   * beyond which the kernel's next connection is closed on accept, before a
+   * byte is read; `onDrop` hears of it. Absent: no limit.
    */
   maxConnections?: number | undefined;
   /** A connection closed on accept by `maxConnections`; the peer address when the OS still had it. */
   onDrop?: ((peer: { remoteAddress?: string; remotePort?: number }) => void) | undefined;
   /**
-   * Runs for every accepted TCP socket before anything else (before the TLS
-   * handshake): `false` refuses it (the caller has destroyed it). The place
-   * for per-peer limits, and for reading a PROXY header before TLS.
+   * Runs for every accepted TCP socket before anything else (before a PROXY
+   * header or the TLS handshake is read): `false` refuses it (the callee has
+   * destroyed it). The place for per-peer limits.
    */
   admit?: ((socket: net.Socket) => boolean) | undefined;
+  /** PROXY protocol on: `onConnection` gets sockets whose header was read (before TLS). */
+  proxy?: ProxyAcceptSettings | undefined;
+  /** Refused PROXY headers (proxy only); the socket is closed already. */
+  onProxyError?: ((error: TcpError) => void) | undefined;
+  /**
+   * PROXY protocol: runs when a socket's header has been read, before the TLS
+   * handshake, with the header and how many bytes it took: `false` refuses the
+   * socket (the callee has destroyed it). The place for limits by the client's
+   * address, which only the header knows.
+   */
+  admitProxied?: ((socket: net.Socket, info: ProxyInfo, headerBytes: number) => boolean) | undefined;
 }
 
 /** A bound server, and the TLS server its sockets are handed to (TLS only). */
@@ -168,28 +209,60 @@ export interface ListeningServer {
  */
 export async function createListeningServer(options: ServerOptions): Promise<ListeningServer> {
   const socketOptions = { pauseOnConnect: true, allowHalfOpen: true, noDelay: options.noDelay };
+  // One accept path for every kind of listener:
+  //   net.Server (owns the port; maxConnections) → admit (per-host limit, fd watch)
+  //   → PROXY header (optional; then admitProxied with the client's address)
+  //   → TLS handshake on the unbound tls.Server (optional) → onConnection.
   let tlsServer: tls.Server | undefined;
-  let handOn = options.onConnection;
+  /** The last stage before `onConnection`: the TLS handshake, or nothing. */
+  let handOn: (socket: net.Socket) => void = options.onConnection;
+  /** The same, for a socket whose PROXY header was read (the header goes with it). */
+  let handOnProxied: (socket: net.Socket, info: ProxyInfo) => void = plainHandover(options.onConnection);
   if (options.tls !== undefined) {
     // A half-open TLS socket never reports a peer that hangs up mid-handshake (it
     // waits for the handshake time-out), so half-open is turned on only once secure.
     socketOptions.allowHalfOpen = false;
     const secureServer = tls.createServer({ ...options.tls.serverOptions, ...socketOptions });
     const onTlsError = options.onTlsError ?? ((): void => {});
-    guardHandshakes(secureServer, { ...options.tls, onSecure: options.onConnection, onError: onTlsError });
+    // The TLS socket of a PROXY connection takes the header of the TCP socket it wraps.
+    const handover = options.proxy === undefined ? undefined : new TlsHandover(secureServer);
+    const onSecure =
+      handover === undefined
+        ? options.onConnection
+        : (socket: tls.TLSSocket): void => {
+            handover.claim(socket);
+            options.onConnection(socket);
+          };
+    guardHandshakes(secureServer, { ...options.tls, onSecure, onError: onTlsError });
     handOn = (socket) => secureServer.emit("connection", socket);
+    if (handover !== undefined) handOnProxied = handover.start;
     tlsServer = secureServer;
   }
   const server = net.createServer(socketOptions);
   if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
   if (options.onDrop !== undefined) server.on("drop", (peer?: { remoteAddress?: string; remotePort?: number }) => options.onDrop!(peer ?? {}));
+  const proxy = options.proxy;
+  let afterAdmit = handOn;
+  if (proxy !== undefined) {
+    const admitProxied = options.admitProxied;
+    const onReady =
+      admitProxied === undefined
+        ? handOnProxied
+        : (socket: net.Socket, info: ProxyInfo): void => {
+            // The socket is paused with the bytes after the header unshifted: those are not the header's.
+            if (admitProxied(socket, info, socket.bytesRead - socket.readableLength)) handOnProxied(socket, info);
+          };
+    const secureServer = tlsServer;
+    const onAbort = secureServer === undefined ? undefined : (): void => abortHandshakes(secureServer);
+    afterAdmit = gateProxyHeaders(server, proxy, { onReady, onError: options.onProxyError ?? ((): void => {}), onAbort });
+  }
   const admit = options.admit;
   server.on(
     "connection",
     admit === undefined
-      ? handOn
+      ? afterAdmit
       : (socket: net.Socket): void => {
-          if (admit(socket)) handOn(socket);
+          if (admit(socket)) afterAdmit(socket);
         },
   );
   await new Promise<void>((resolve, reject) => {

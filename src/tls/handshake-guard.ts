@@ -8,6 +8,7 @@
  */
 import type net from "node:net";
 import type tls from "node:tls";
+import { MAX_TIMER_MS, realClock, type TimerHandle } from "../core/clock.js";
 import { TlsError } from "../core/errors.js";
 import { HANDSHAKE_FAILED, handshakeFailed } from "./tls-errors.js";
 
@@ -35,6 +36,15 @@ export function guardHandshakes(server: tls.Server, options: HandshakeGuardOptio
   const guard: Guard = { handshaking: new Map(), stopped: false };
   guards.set(server, guard);
 
+  // Node's handshake timer cannot hold a time-out past its range: such a one is timed here.
+  const longTimers = options.handshakeTimeoutMs > MAX_TIMER_MS ? new Map<string, TimerHandle>() : undefined;
+  const stopLongTimer = (key: string): void => {
+    const timer = longTimers?.get(key);
+    if (timer === undefined) return;
+    realClock.clearTimer(timer);
+    longTimers!.delete(key);
+  };
+
   server.on("connection", (raw: net.Socket) => {
     // The address tells the TCP socket apart from the others in their handshake
     // (one remote address and port per connection to this port).
@@ -43,11 +53,23 @@ export function guardHandshakes(server: tls.Server, options: HandshakeGuardOptio
     guard.handshaking.set(key, raw);
     raw.once("close", () => {
       if (guard.handshaking.get(key) === raw) guard.handshaking.delete(key);
+      stopLongTimer(key);
     });
+    if (longTimers !== undefined) {
+      const timedOut = (): void => {
+        longTimers.delete(key);
+        raw.destroy();
+        if (!guard.stopped) options.onError(new TlsError(`${HANDSHAKE_FAILED}: timed out after ${options.handshakeTimeoutMs / 1000}s`));
+      };
+      const timer = realClock.setTimer(options.handshakeTimeoutMs, timedOut, undefined);
+      timer.unref();
+      longTimers.set(key, timer);
+    }
   });
 
   server.on("secureConnection", (socket: tls.TLSSocket) => {
     guard.handshaking.delete(peerKey(socket));
+    stopLongTimer(peerKey(socket));
     if (options.refuseUntrustedClients && !socket.authorized && socket.getPeerX509Certificate() !== undefined) {
       socket.destroy();
       if (!guard.stopped) options.onError(clientRefused(socket.authorizationError));

@@ -8,7 +8,9 @@
  */
 import net from "node:net";
 import tls from "node:tls";
-import { TlsError, withCause } from "../core/errors.js";
+import { TcpError, TlsError, withCause } from "../core/errors.js";
+import { MAX_TIMER_MS } from "../core/clock.js";
+import { checkFlag } from "../core/arguments.js";
 import { secondsToMs } from "../core/units.js";
 import { toOpenSslCipherList } from "./cipher-names.js";
 import { isKeyStore, loadIdentity, loadTrust } from "./material.js";
@@ -42,8 +44,6 @@ export interface ListenerTlsSettings {
 
 /** The longest a TLS session may live (RFC 8446 caps ticket lifetimes at 7 days). */
 const MAX_SESSION_SECONDS = 7 * 24 * 3600;
-/** The largest delay a Node timer takes: "no limit" for the handshake. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const DEFAULT_HANDSHAKE_SECONDS = 10;
 const DEFAULT_SESSION_SECONDS = 300;
 
@@ -67,6 +67,8 @@ export async function prepareClientTls(
   if (serverName !== undefined && (typeof serverName !== "string" || serverName.length === 0)) {
     throw contextError("serverName must be a non-empty string");
   }
+  checkFlags(secure, ["enable", "verifyHostName", "verifyCertificate"]);
+  const verifyCertificate = secure.verifyCertificate !== false;
   const sessionMs = sessionSeconds(secure.sessionTimeout) * 1000;
   const secureContext = await createContext(async () => ({
     ...common.contextOptions,
@@ -77,18 +79,18 @@ export async function prepareClientTls(
   // The name the certificate must carry; SNI never carries an IP address.
   const identity = serverName ?? host;
   const checkServerIdentity =
-    secure.verifyHostName === false
+    secure.verifyHostName === false || !verifyCertificate
       ? (): undefined => undefined
       : (_host: string, cert: tls.PeerCertificate): Error | undefined => tls.checkServerIdentity(identity, cert);
   const sessionKey = JSON.stringify([
-    host, port, identity, secure.verifyHostName !== false, trustId(secure.cert), identityId(secure.key),
+    host, port, identity, secure.verifyHostName !== false, verifyCertificate, trustId(secure.cert), identityId(secure.key),
     common.contextOptions.minVersion, common.contextOptions.maxVersion, common.contextOptions.ciphers, common.alpn,
   ]);
   const cached = clientSessions.get(sessionKey);
   return {
     connectOptions: {
       secureContext,
-      rejectUnauthorized: true,
+      rejectUnauthorized: verifyCertificate,
       checkServerIdentity,
       ...(net.isIP(identity) === 0 ? { servername: identity } : {}),
       ...(common.alpn === undefined ? {} : { ALPNProtocols: common.alpn }),
@@ -134,9 +136,10 @@ export async function prepareListenerTls(secure: ListenerSecureSocket | undefine
     ...trust,
     ...(await loadOrFail(() => loadIdentity(secure.key))),
     sessionTimeout: sessionSeconds(secure.sessionTimeout),
-    // Node's handshake timer runs from accept to the end of the handshake;
-    // it only reports, and the transport closes the socket.
-    handshakeTimeout: common.handshakeTimeoutMs > 0 ? common.handshakeTimeoutMs : MAX_TIMER_MS,
+    // Node's handshake timer runs from accept to the end of the handshake; it only
+    // reports, and the transport closes the socket. A negative value turns it off:
+    // for no limit, and for a time-out past a Node timer's range (the guard times those).
+    handshakeTimeout: common.handshakeTimeoutMs > 0 && common.handshakeTimeoutMs <= MAX_TIMER_MS ? common.handshakeTimeoutMs : -1,
     requestCert: mutual !== undefined,
     rejectUnauthorized: mutual !== undefined && verifyClient === "REQUIRE",
     ...(common.alpn === undefined ? {} : { ALPNProtocols: common.alpn }),
@@ -165,8 +168,25 @@ function checkSni(sni: ListenerSecureSocket["sni"]): [string, CertKey | KeyStore
   return entries;
 }
 
+/** The boolean fields of a secure socket: `true`, `false` or absent. */
+function checkFlags<T extends object>(secure: T, fields: ReadonlyArray<keyof T & string>): void {
+  for (const field of fields) {
+    try {
+      checkFlag(secure[field], `secureSocket.${field}`);
+    } catch (error) {
+      throw contextError(error);
+    }
+  }
+}
+
+/** `Unable to initialize the SSL context: <cause>`; `original` (default: `cause`) is kept as the error's cause. */
 function contextError(cause: unknown, original: unknown = cause): TlsError {
-  return new TlsError(withCause(TlsMessages.sslContext, cause), original instanceof Error ? { cause: original } : {});
+  // A bad number keeps its code: callers match ERR_INVALID_ARGUMENT for every bad argument.
+  const code = original instanceof TcpError && original.code === "ERR_INVALID_ARGUMENT" ? original.code : undefined;
+  return new TlsError(withCause(TlsMessages.sslContext, cause), {
+    ...(original instanceof Error ? { cause: original } : {}),
+    ...(code === undefined ? {} : { code }),
+  });
 }
 
 function isEmpty(value: unknown): boolean {
@@ -217,7 +237,7 @@ function commonSettings(secure: ClientSecureSocket | ListenerSecureSocket): Comm
     return {
       contextOptions: { minVersion: VERSIONS[min]!, maxVersion: VERSIONS[max]!, ...(ciphers === undefined ? {} : { ciphers }) },
       alpn: alpnList(secure.alpnProtocols),
-      handshakeTimeoutMs: secondsToMs(secure.handshakeTimeout, DEFAULT_HANDSHAKE_SECONDS, "handshakeTimeout"),
+      handshakeTimeoutMs: secondsToMs(secure.handshakeTimeout, DEFAULT_HANDSHAKE_SECONDS, "secureSocket.handshakeTimeout"),
     };
   } catch (error) {
     throw contextError(error);
@@ -253,7 +273,7 @@ function alpnList(protocols: readonly string[] | undefined): string[] | undefine
 function sessionSeconds(seconds: number | undefined): number {
   let ms: number;
   try {
-    ms = secondsToMs(seconds, DEFAULT_SESSION_SECONDS, "sessionTimeout");
+    ms = secondsToMs(seconds, DEFAULT_SESSION_SECONDS, "secureSocket.sessionTimeout");
   } catch (error) {
     throw contextError(error);
   }

@@ -80,6 +80,14 @@ export interface ClientSecureSocket {
   sessionTimeout?: number;
   /** Check that the server certificate names the host (or `serverName`). Ballerina never checks. @default true */
   verifyHostName?: boolean;
+  /**
+   * `false` accepts any server certificate, trusted or not, for any name (as
+   * `curl -k`): the connection is encrypted but the server is not
+   * authenticated, so anyone on the path can read and change it. For tests
+   * and diagnosis only; `tls.peerVerified` then says whether it would have
+   * passed. @default true
+   */
+  verifyCertificate?: boolean;
   /** The name sent as SNI and checked against the certificate. @default the host, unless it is an IP address */
   serverName?: string;
   /** ALPN protocols to offer, in order of preference. */

@@ -40,6 +40,6 @@ export class Caller {
 
   /** Sends a datagram to its own address (a connected listener: only to its peer). */
   sendDatagram(datagram: OutgoingDatagram): Promise<void> {
-    return this.#endpoint.sendData(datagram.data, { host: datagram.remoteHost, port: datagram.remotePort });
+    return this.#endpoint.sendDatagram(datagram);
   }
 }

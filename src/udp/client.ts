@@ -5,7 +5,8 @@
  * @module
  */
 import { withCause } from "../core/errors.js";
-import { secondsToMs } from "../core/units.js";
+import { checkHost, checkObject, checkOptionalHost, checkPort, checkReadOptions } from "../core/arguments.js";
+import { positiveInteger, secondsToMs } from "../core/units.js";
 import type { Datagram, OutgoingDatagram } from "./datagram.js";
 import { DatagramQueue } from "./datagram-queue.js";
 import { UdpEndpoint } from "./endpoint.js";
@@ -44,25 +45,35 @@ export interface UdpSocketParts {
  * receive queue. Rejects with `Error initializing UDP Client: <cause>`.
  */
 export async function openClientSocket(
-  config: ClientConfiguration,
-  remote?: { readonly host: string; readonly port: number },
+  configuration: ClientConfiguration | undefined,
+  remote?: { readonly host: unknown; readonly port: unknown },
 ): Promise<UdpSocketParts> {
+  let config: ClientConfiguration;
   let timeoutMs: number;
+  let maxQueued: number;
+  let maxPendingReceives: number;
+  let checkedRemote: { host: string; port: number } | undefined;
   try {
+    config = checkObject(configuration, "config");
+    checkOptionalHost(config.localHost, "localHost");
+    if (config.localPort !== undefined) checkPort(config.localPort, "localPort", 0);
+    if (remote !== undefined) checkedRemote = { host: checkHost(remote.host, "host"), port: checkPort(remote.port, "port", 1) };
     timeoutMs = secondsToMs(config.timeout, 300, "timeout");
+    maxQueued = positiveInteger(config.maxQueuedDatagrams, 1024, "maxQueuedDatagrams");
+    maxPendingReceives = positiveInteger(config.maxPendingReceives, 1024, "maxPendingReceives");
   } catch (error) {
     throw new UdpError(withCause(UdpMessages.clientInit, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
   }
   let opened;
   try {
-    opened = await openUdpSocket({ localHost: config.localHost, localPort: config.localPort, remote });
+    opened = await openUdpSocket({ localHost: config.localHost, localPort: config.localPort, remote: checkedRemote });
   } catch (error) {
     const code = error instanceof RangeError || error instanceof TypeError ? "ERR_INVALID_ARGUMENT" : "ERR_BIND";
     throw new UdpError(withCause(UdpMessages.clientInit, error), { code, cause: error });
   }
   const queue = new DatagramQueue<Datagram>({
-    maxQueued: config.maxQueuedDatagrams ?? 1024,
-    maxPendingReceives: config.maxPendingReceives ?? 1024,
+    maxQueued,
+    maxPendingReceives,
     timeoutError: udpReadTimeout,
   });
   const endpoint = new UdpEndpoint(opened, {
@@ -91,7 +102,7 @@ export class Client implements AsyncDisposable {
    * Binds the client (to `localHost`/`localPort` when given). Rejects with a
    * `UdpError` `Error initializing UDP Client: <cause>` when it cannot.
    */
-  static async create(config: ClientConfiguration = {}): Promise<Client> {
+  static async create(config?: ClientConfiguration): Promise<Client> {
     return new Client(await openClientSocket(config));
   }
 
@@ -119,7 +130,7 @@ export class Client implements AsyncDisposable {
    * maximum (65507 bytes over IPv4) rejects with code `ERR_MESSAGE_SIZE`.
    */
   sendDatagram(datagram: OutgoingDatagram): Promise<void> {
-    return this.#parts.endpoint.sendData(datagram.data, { host: datagram.remoteHost, port: datagram.remotePort });
+    return this.#parts.endpoint.sendDatagram(datagram);
   }
 
   /**
@@ -127,6 +138,8 @@ export class Client implements AsyncDisposable {
    * time-out: `Read timed out` (the client stays usable).
    */
   receiveDatagram(options: ReceiveOptions = {}): Promise<Datagram> {
+    const invalid = checkReadOptions(options);
+    if (invalid !== undefined) return Promise.reject(UdpError.wrap(invalid));
     const { queue, timeoutMs } = this.#parts;
     return queue.receive({ timeoutMs, signal: options.signal }).catch(rethrowAsUdpError);
   }

@@ -6,7 +6,8 @@
  */
 import type { ByteData } from "../core/bytes.js";
 import { openClientSocket, rethrowAsUdpError, type ReceiveOptions, type UdpSocketParts } from "./client.js";
-import { udpAlreadyClosed } from "./udp-error.js";
+import { checkReadOptions } from "../core/arguments.js";
+import { UdpError, udpAlreadyClosed } from "./udp-error.js";
 
 /** Configuration of {@link ConnectClient.connect}. Times are in seconds; 0 means no limit. */
 export interface ConnectClientConfiguration {
@@ -41,7 +42,7 @@ export class ConnectClient implements AsyncDisposable {
    * handshake). Rejects with `Error initializing UDP Client: <cause>` for a bad
    * local or remote address.
    */
-  static async connect(host: string, port: number, config: ConnectClientConfiguration = {}): Promise<ConnectClient> {
+  static async connect(host: string, port: number, config?: ConnectClientConfiguration): Promise<ConnectClient> {
     return new ConnectClient(await openClientSocket(config, { host, port }));
   }
 
@@ -80,6 +81,8 @@ export class ConnectClient implements AsyncDisposable {
    * there) rejects the read with `Failed to receive data: ... ECONNREFUSED`.
    */
   async readBytes(options: ReceiveOptions = {}): Promise<Uint8Array> {
+    const invalid = checkReadOptions(options);
+    if (invalid !== undefined) throw UdpError.wrap(invalid);
     const { queue, timeoutMs } = this.#parts;
     const datagram = await queue.receive({ timeoutMs, signal: options.signal }).catch(rethrowAsUdpError);
     return datagram.data;

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { TcpError, abortedError } from "../core/errors.js";
+import { realClock, type Clock, type TimerHandle } from "../core/clock.js";
+import { TcpError, abortedError, timedOut } from "../core/errors.js";
 
 /** Limits and the errors the queue hands out. */
 export interface DatagramQueueOptions {
@@ -16,8 +17,10 @@ export interface DatagramQueueOptions {
   maxQueued: number;
   /** Receives that may wait at once; one more is rejected. */
   maxPendingReceives: number;
-  /** The error of a receive whose deadline passed. */
-  timeoutError: () => TcpError;
+  /** The error of a receive whose deadline passed (`cause`: a timed-out signal's reason). */
+  timeoutError: (cause?: unknown) => TcpError;
+  /** The deadlines' clock. @default realClock */
+  clock?: Clock;
 }
 
 /** Per-receive options. */
@@ -31,7 +34,7 @@ export interface ReceiveOptions {
 interface PendingReceive<T> {
   resolve(value: T): void;
   reject(error: TcpError): void;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -46,9 +49,11 @@ export class DatagramQueue<T> {
   #error: TcpError | undefined;
   #terminal: TcpError | undefined;
   #dropped = 0;
+  readonly #clock: Clock;
 
   constructor(options: DatagramQueueOptions) {
     this.#options = options;
+    this.#clock = options.clock ?? realClock;
   }
 
   /** Datagrams waiting to be received. */
@@ -128,7 +133,7 @@ export class DatagramQueue<T> {
 
   /** The next datagram, in arrival order. */
   receive(options: ReceiveOptions): Promise<T> {
-    if (options.signal?.aborted) return Promise.reject(abortedError(options.signal));
+    if (options.signal?.aborted) return Promise.reject(this.#abortError(options.signal));
     if (this.#terminal !== undefined) return Promise.reject(this.#terminal);
     if (this.#pending.length === 0) {
       if (this.length > 0) return Promise.resolve(this.#shift());
@@ -148,15 +153,21 @@ export class DatagramQueue<T> {
     return new Promise<T>((resolve, reject) => {
       const read: PendingReceive<T> = { resolve, reject, timer: undefined, signal: options.signal, onAbort: undefined };
       if (options.timeoutMs > 0) {
-        read.timer = setTimeout(() => this.#drop(read, this.#options.timeoutError()), options.timeoutMs);
+        const timedOut = (): void => this.#drop(read, this.#options.timeoutError());
+        read.timer = this.#clock.setTimer(options.timeoutMs, timedOut, undefined);
       }
       if (options.signal !== undefined) {
         const signal = options.signal;
-        read.onAbort = () => this.#drop(read, abortedError(signal));
+        read.onAbort = () => this.#drop(read, this.#abortError(signal));
         signal.addEventListener("abort", read.onAbort, { once: true });
       }
       this.#pending.push(read);
     });
+  }
+
+  /** A receive's abort: a time-out when the signal timed out (`AbortSignal.timeout()`). */
+  #abortError(signal: AbortSignal): TcpError {
+    return timedOut(signal) ? this.#options.timeoutError(signal.reason) : abortedError(signal);
   }
 
   #shift(): T {
@@ -184,7 +195,7 @@ export class DatagramQueue<T> {
 
   /** Clears the deadline and the abort listener of a receive that is leaving. */
   #settle(read: PendingReceive<T>): void {
-    if (read.timer !== undefined) clearTimeout(read.timer);
+    if (read.timer !== undefined) this.#clock.clearTimer(read.timer);
     if (read.onAbort !== undefined) read.signal?.removeEventListener("abort", read.onAbort);
   }
 }

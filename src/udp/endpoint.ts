@@ -9,8 +9,9 @@
 import type { RemoteInfo } from "node:dgram";
 import { withCause } from "../core/errors.js";
 import { toBuffer, type ByteData } from "../core/bytes.js";
-import { isValidPort } from "../core/units.js";
-import type { Datagram } from "./datagram.js";
+import { checkHost, checkObject, checkPort } from "../core/arguments.js";
+import { invalidArgument, isValidPort } from "../core/units.js";
+import type { Datagram, OutgoingDatagram } from "./datagram.js";
 import { UdpError, UdpMessages, udpAlreadyClosed } from "./udp-error.js";
 import {
   MAX_UDP_PAYLOAD,
@@ -126,6 +127,22 @@ export class UdpEndpoint {
       return Promise.reject(UdpError.wrap(error, "ERR_INVALID_ARGUMENT"));
     }
     return this.send(buffer, to);
+  }
+
+  /**
+   * {@link sendData} for a datagram record from the user: a record, address or
+   * data that cannot be one rejects with code `ERR_INVALID_ARGUMENT`.
+   */
+  sendDatagram(datagram: OutgoingDatagram): Promise<void> {
+    let to: { host: string; port: number };
+    try {
+      const record: Partial<Record<keyof OutgoingDatagram, unknown>> = checkObject(datagram, "datagram");
+      if (datagram === undefined) throw invalidArgument("datagram", "an object", datagram);
+      to = { host: checkHost(record.remoteHost, "remoteHost"), port: checkPort(record.remotePort, "remotePort", 1) };
+    } catch (error) {
+      return Promise.reject(new UdpError(withCause(UdpMessages.sendFailed, error), { code: "ERR_INVALID_ARGUMENT", cause: error }));
+    }
+    return this.sendData(datagram.data, to);
   }
 
   /** Closes the socket; idempotent; resolves once it is closed. */

@@ -3,7 +3,7 @@
  * after the Ballerina `udp` module. One send is one datagram; receives are
  * whole datagrams; time-outs are in seconds.
  *
- * @module
+ * @module tcpkit/udp
  */
 export { Client } from "./client.js";
 export type { ClientConfiguration, ReceiveOptions } from "./client.js";

@@ -13,7 +13,8 @@ import { DatagramQueue } from "./datagram-queue.js";
 import { UdpEndpoint } from "./endpoint.js";
 import type { OnDatagramResult, Service } from "./service.js";
 import { UdpError, UdpMessages, udpAlreadyClosed, udpReadTimeout } from "./udp-error.js";
-import { isValidPort } from "../core/units.js";
+import { checkObject, checkOptionalHost, checkPort } from "../core/arguments.js";
+import { positiveInteger } from "../core/units.js";
 import { openUdpSocket } from "./udp-transport.js";
 
 /** Configuration of a UDP {@link Listener}. */
@@ -57,9 +58,9 @@ export class Listener {
   #immediate = false;
 
   /** Keeps the configuration; nothing is checked or bound until {@link start}. */
-  constructor(port: number, config: ListenerConfiguration = {}) {
+  constructor(port: number, config?: ListenerConfiguration) {
     this.#port = port;
-    this.#config = config;
+    this.#config = config === undefined ? {} : config; // null and other non-objects are refused by start()
   }
 
   /** The bound port after {@link start}; the configured port before. */
@@ -116,15 +117,22 @@ export class Listener {
     if (this.#running !== undefined || this.#starting) {
       throw new UdpError("The listener is already started", { code: "ERR_LISTENER" });
     }
-    const { remoteHost, remotePort, localHost } = this.#config;
+    let config: ListenerConfiguration;
+    let maxQueued: number;
+    try {
+      config = checkObject(this.#config, "config");
+      checkPort(this.#port, "port", 0);
+      checkOptionalHost(config.localHost, "localHost");
+      checkOptionalHost(config.remoteHost, "remoteHost");
+      if (config.remotePort !== undefined) checkPort(config.remotePort, "remotePort", 1);
+      maxQueued = positiveInteger(config.maxQueuedDatagrams, 1024, "maxQueuedDatagrams");
+    } catch (error) {
+      throw new UdpError(withCause(UdpMessages.listenerInit, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
+    }
+    const { remoteHost, remotePort, localHost } = config;
     if ((remoteHost === undefined) !== (remotePort === undefined)) {
       throw new UdpError(UdpMessages.remoteAddressPair, { code: "ERR_INVALID_ARGUMENT" });
     }
-    const fail = (cause: unknown): UdpError =>
-      new UdpError(withCause(UdpMessages.listenerInit, cause), { code: "ERR_LISTENER", cause });
-    if (!isValidPort(this.#port, 0)) throw fail(`port must be an integer from 0 to 65535, got ${String(this.#port)}`);
-    const maxQueued = this.#config.maxQueuedDatagrams ?? 1024;
-    if (!Number.isInteger(maxQueued) || maxQueued < 1) throw fail(`maxQueuedDatagrams must be a positive integer, got ${String(maxQueued)}`);
     this.#starting = true;
     try {
       const remote = remoteHost === undefined || remotePort === undefined ? undefined : { host: remoteHost, port: remotePort };
@@ -144,7 +152,7 @@ export class Listener {
       this.#immediate = false;
       this.#running = { endpoint, queue, served: this.#serve(endpoint, queue) };
     } catch (error) {
-      throw fail(error);
+      throw new UdpError(withCause(UdpMessages.listenerInit, error), { code: "ERR_LISTENER", cause: error });
     } finally {
       this.#starting = false;
     }

@@ -63,15 +63,15 @@ export class UdpError extends TcpError {
 
 /** A UDP read that gave up: a {@link ReadTimeoutError}, and a {@link UdpError} too. */
 export class UdpReadTimeoutError extends ReadTimeoutError {
-  constructor() {
-    super(UdpMessages.readTimeout);
+  constructor(cause?: unknown) {
+    super(UdpMessages.readTimeout, cause === undefined ? {} : { cause });
     markFromUdp(this);
   }
 }
 
 /** The error every read that gave up gets: `Read timed out`. */
-export function udpReadTimeout(): UdpReadTimeoutError {
-  return new UdpReadTimeoutError();
+export function udpReadTimeout(cause?: unknown): UdpReadTimeoutError {
+  return new UdpReadTimeoutError(cause);
 }
 
 /** The error for any use of a UDP socket after `close()`. */
