@@ -7,7 +7,7 @@
  * @module
  */
 import { ByteQueue } from "../core/byte-queue.js";
-import { ConnectionClosedError, Messages, TcpError } from "../core/errors.js";
+import { ConnectionClosedError, TcpError } from "../core/errors.js";
 import type { Codec, DecodedFrame } from "../framing/codec.js";
 import { checkCodec, encodeFrame } from "../framing/encode.js";
 import { FrameReader } from "../framing/frame-reader.js";
@@ -98,6 +98,6 @@ export class FrameInput {
   unfinished(): TcpError | undefined {
     const left = this.#queue.length;
     if (left === 0 || this.#failed) return undefined;
-    return new ConnectionClosedError(`${Messages.serverClosed.replace("server", "peer")} ${left} bytes of an unfinished frame were left`);
+    return new ConnectionClosedError(`Connection closed by the peer. ${left} bytes of an unfinished frame were left`);
   }
 }
