@@ -366,7 +366,9 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     const raw = this.#socket;
     raw.pause();
     raw.removeListener("data", this.#onData);
-    const upgrade = this.#startTls(raw, secureSocket);
+    // Bytes read after the server's "go ahead" and not consumed are the handshake's, not a later read's.
+    const buffered = this.#reader.takeBuffered();
+    const upgrade = this.#startTls(raw, secureSocket, buffered);
     this.#upgrade = upgrade;
     const done = (): void => {
       this.#upgrade = undefined;
@@ -376,7 +378,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return upgrade;
   }
 
-  async #startTls(raw: Socket, secureSocket: ClientSecureSocket): Promise<void> {
+  async #startTls(raw: Socket, secureSocket: ClientSecureSocket, buffered: Buffer): Promise<void> {
     let settings: Awaited<ReturnType<typeof prepareClientTls>>;
     try {
       settings = await prepareClientTls(secureSocket, this.#host, this.#port);
@@ -385,16 +387,14 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
       }
     } catch (error) {
       // Nothing happened on the wire: the connection goes on in plain text.
-      this.#restorePlain(raw);
+      this.#restorePlain(raw, buffered);
       throw error;
     }
     if (this.#closing || raw.destroyed) throw alreadyClosed();
     if (this.#reader.done) {
-      this.#restorePlain(raw);
+      this.#restorePlain(raw, buffered);
       throw new ConnectionClosedError(`${Messages.serverClosed} (before startTls)`);
     }
-    // Bytes read after the server's "go ahead" and not consumed go to the TLS handshake, first.
-    const buffered = this.#reader.takeBuffered();
     raw.removeListener("end", this.#onEnd);
     raw.removeListener("error", this.#onError);
     raw.on("error", ignore); // the TLS socket reports the errors of the connection now
@@ -414,9 +414,10 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     }
   }
 
-  /** A failed start before the handshake: read the plain socket again. */
-  #restorePlain(raw: Socket): void {
+  /** A failed start before the handshake: the bytes taken go back, the plain socket is read again. */
+  #restorePlain(raw: Socket, buffered: Buffer): void {
     if (raw.listeners("data").includes(this.#onData)) return;
+    this.#reader.push(buffered); // nothing arrived meanwhile: they are the oldest bytes again
     raw.on("data", this.#onData);
     if (this.#flowing) raw.resume();
   }
