@@ -200,6 +200,25 @@ describe("onFrame: order, write-backs, errors and limits", () => {
     }
   });
 
+  test("caller.writeFrame inside onConnect (a greeting) uses the codec of the service returned, in call order", async () => {
+    const codec = lines();
+    const served = await serve((caller) => {
+      void caller.writeFrame(Buffer.from("220 hello"));
+      void caller.writeBytes("raw after the greeting\r\n");
+      return { framing: codec, onFrame: (line: Uint8Array) => line };
+    });
+    const socket = await rawClient(served.port);
+    try {
+      const expected = "220 hello\r\nraw after the greeting\r\nping\r\n";
+      const all = readFully(socket, expected.length);
+      socket.write("ping\n");
+      assert.equal((await all).toString(), expected);
+    } finally {
+      socket.destroy();
+      await served.stop();
+    }
+  });
+
   test("caller.writeFrame without framing: ERR_INVALID_STATE", async () => {
     let result: Promise<void> | undefined;
     const served = await serve((caller) => ({

@@ -96,6 +96,14 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   #inHandler = false;
   /** Set while `caller.startTls` runs: reading waits, writes wait for it. */
   #upgrade: Promise<void> | undefined;
+  /** Whether `onConnect` has settled (the service, and so its codec, is known). */
+  #serviceSettled = false;
+  /**
+   * Made when `caller.writeFrame` is called inside `onConnect` (a greeting):
+   * it and the writes after it wait for the codec, in call order.
+   */
+  #serviceKnown: Promise<void> | undefined;
+  #resolveServiceKnown: (() => void) | undefined;
 
   constructor(socket: Socket, id: string, service: Service, settings: ConnectionSettings) {
     this.#socket = socket;
@@ -209,12 +217,20 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
       if (codec !== undefined) this.#frames = new FrameInput(codec);
     }
     this.#service = service;
+    this.#settleService();
     this.#lifecycle.connected();
+  }
+
+  /** onConnect settled: writes that waited for the service's codec go out, in order. */
+  #settleService(): void {
+    this.#serviceSettled = true;
+    this.#resolveServiceKnown?.();
   }
 
   /** `onConnect` failed: the listener-level `onError` hears of it; the connection closes. */
   #refuse(error: unknown): void {
     this.#service = null;
+    this.#settleService();
     const service = this.#listenerService;
     const onError = service.onError === undefined ? undefined : (e: TcpError) => service.onError!(e);
     deliverError(this.caller.id, TcpError.wrap(error), onError);
@@ -375,6 +391,9 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** `Caller.writeBytes`: in call order with the write-backs, under the same time-out. */
   write(data: ByteData): Promise<void> {
+    if (this.#serviceKnown !== undefined && !this.#serviceSettled) {
+      return this.#serviceKnown.then(() => this.write(data)); // behind a greeting frame
+    }
     const upgrade = this.#upgrade;
     if (upgrade !== undefined) {
       // Not in plain text in the middle of a handshake: after it (failed, the writer refuses).
@@ -386,6 +405,11 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** `Caller.writeFrame`: `frame` encoded with the service's codec, then as `write`. */
   writeFrame(frame: unknown): Promise<void> {
+    if (!this.#serviceSettled) {
+      // Inside onConnect: the codec is the one of the service it is about to return.
+      this.#serviceKnown ??= new Promise((resolve) => (this.#resolveServiceKnown = resolve));
+      return this.#serviceKnown.then(() => this.writeFrame(frame));
+    }
     const frames = this.#frames;
     if (frames === undefined) {
       return Promise.reject(invalidState("caller.writeFrame needs a ConnectionService with framing (a codec)"));
