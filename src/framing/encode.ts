@@ -16,17 +16,28 @@ import type { Codec } from "./codec.js";
  * `ERR_INVALID_ARGUMENT`; the same for an encoder that returns no bytes.
  */
 export function encodeFrame<T>(codec: Codec<T>, frame: T): Buffer {
+  const out = encodeParts(codec, frame);
+  return out.length === 1 ? asBuffer(out[0]!) : Buffer.concat(out);
+}
+
+/**
+ * `codec.encode(frame)` as checked parts, not joined: for a caller that joins
+ * several frames' parts into one write (one copy in all).
+ *
+ * @throws TcpError as {@link encodeFrame}.
+ */
+export function encodeParts<T>(codec: Codec<T>, frame: T): readonly Uint8Array[] {
   let out: Uint8Array | Uint8Array[];
   try {
     out = codec.encode(frame);
   } catch (error) {
     throw TcpError.wrap(error, "ERR_INVALID_ARGUMENT");
   }
-  if (out instanceof Uint8Array) return asBuffer(out);
+  if (out instanceof Uint8Array) return [out];
   if (!Array.isArray(out) || !out.every((part) => part instanceof Uint8Array)) {
     throw new TcpError("A codec's encode must return a Uint8Array or an array of them", { code: "ERR_INVALID_ARGUMENT" });
   }
-  return out.length === 1 ? asBuffer(out[0]!) : Buffer.concat(out);
+  return out;
 }
 
 /**

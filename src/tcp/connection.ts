@@ -96,6 +96,12 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   #inHandler = false;
   /** Set while `caller.startTls` runs: reading waits, writes wait for it. */
   #upgrade: Promise<void> | undefined;
+  /**
+   * While queued frames are handed out: the encoded replies of those handled
+   * synchronously, written as one (a write per frame costs a system call
+   * each). Any other write flushes it first, so the order holds.
+   */
+  #batch: Uint8Array[] | undefined;
   /** Whether `onConnect` has settled (the service, and so its codec, is known). */
   #serviceSettled = false;
   /**
@@ -261,29 +267,57 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
    */
   #deliverFrames(): void {
     const frames = this.#frames!;
-    while (this.#lifecycle.readsForService && this.#upgrade === undefined) {
-      let decoded;
-      try {
-        decoded = frames.next();
-      } catch (error) {
-        // The stream cannot be resynchronised: tell the service, close after what is queued.
-        this.#reportError(error);
-        this.#lifecycle.closeRequested();
-        return;
+    const batch: Uint8Array[] = [];
+    this.#batch = batch;
+    try {
+      while (this.#lifecycle.readsForService && this.#upgrade === undefined) {
+        let decoded;
+        try {
+          decoded = frames.next();
+        } catch (error) {
+          // The stream cannot be resynchronised: tell the service, close after the replies so far.
+          this.#flushBatch();
+          this.#reportError(error);
+          this.#lifecycle.closeRequested();
+          return;
+        }
+        if (decoded === undefined) return;
+        let result: unknown;
+        this.#inHandler = true;
+        try {
+          result = this.#service!.onFrame!(decoded.frame, this.caller);
+        } catch (error) {
+          this.#reportError(error);
+          continue;
+        } finally {
+          this.#inHandler = false;
+        }
+        if (result === undefined || result === null) continue;
+        if (!(result instanceof Error) && !isThenable(result)) {
+          try {
+            frames.encodeInto(result, batch);
+          } catch (error) {
+            this.#reportError(error);
+          }
+          continue;
+        }
+        this.#flushBatch();
+        this.#afterCall(result as OnBytesResult, true);
       }
-      if (decoded === undefined) return;
-      let result: unknown;
-      this.#inHandler = true;
-      try {
-        result = this.#service!.onFrame!(decoded.frame, this.caller);
-      } catch (error) {
-        this.#reportError(error);
-        continue;
-      } finally {
-        this.#inHandler = false;
-      }
-      this.#afterCall(result as OnBytesResult, true);
+    } finally {
+      this.#flushBatch();
+      this.#batch = undefined;
     }
+  }
+
+  /** Writes the batched replies of synchronously handled frames as one write-back. */
+  #flushBatch(): void {
+    const batch = this.#batch;
+    if (batch === undefined || batch.length === 0) return;
+    const data = Buffer.concat(batch); // one copy, one system call
+    batch.length = 0;
+    const writeBack = this.#handleResult(data);
+    if (writeBack !== "none") this.#lifecycle.wroteBack(writeBack);
   }
 
   /** The peer's FIN, as the lifecycle hears it (after a framed service's last whole frame). */
@@ -391,6 +425,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** `Caller.writeBytes`: in call order with the write-backs, under the same time-out. */
   write(data: ByteData): Promise<void> {
+    if (this.#batch !== undefined) this.#flushBatch(); // replies to earlier frames go first
     if (this.#serviceKnown !== undefined && !this.#serviceSettled) {
       return this.#serviceKnown.then(() => this.write(data)); // behind a greeting frame
     }

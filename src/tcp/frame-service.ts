@@ -9,7 +9,7 @@
 import { ByteQueue } from "../core/byte-queue.js";
 import { ConnectionClosedError, TcpError } from "../core/errors.js";
 import type { Codec, DecodedFrame } from "../framing/codec.js";
-import { checkCodec, encodeFrame } from "../framing/encode.js";
+import { checkCodec, encodeFrame, encodeParts } from "../framing/encode.js";
 import { FrameReader } from "../framing/frame-reader.js";
 import type { ConnectionService } from "./service.js";
 
@@ -92,6 +92,11 @@ export class FrameInput {
   /** `frame` as the bytes to send. @throws TcpError when the codec refuses it. */
   encode(frame: unknown): Buffer {
     return encodeFrame(this.codec, frame);
+  }
+
+  /** Appends the parts that carry `frame` to `out` (joined later with other frames'). @throws TcpError as `encode`. */
+  encodeInto(frame: unknown, out: Uint8Array[]): void {
+    for (const part of encodeParts(this.codec, frame)) out.push(part);
   }
 
   /** The error for a peer that closed with part of a frame queued, if it did. */
