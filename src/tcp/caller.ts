@@ -80,6 +80,8 @@ export class Caller {
    * certificate); `undefined` for plain TCP (until {@link startTls} succeeds).
    */
   get tls(): TlsInfo | undefined {
+    // Asked again until there is one: a STARTTLS upgrade makes it later.
+    this.#tls ??= this.#host.tls;
     return this.#tls;
   }
 
@@ -132,7 +134,6 @@ export class Caller {
    */
   async startTls(secureSocket: ListenerSecureSocket, options: StartTlsOptions = {}): Promise<void> {
     await this.#host.startTls(secureSocket, options?.unconsumed);
-    this.#tls = this.#host.tls;
   }
 
   /** Flushes what was written, closes the connection and resolves when it is closed. */

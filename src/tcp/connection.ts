@@ -102,6 +102,8 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
    * each). Any other write flushes it first, so the order holds.
    */
   #batch: Uint8Array[] | undefined;
+  /** What a STARTTLS handshake settled, taken when it completed (it stays readable after the close). */
+  #upgradedTls: TlsInfo | undefined;
   /** Whether `onConnect` has settled (the service, and so its codec, is known). */
   #serviceSettled = false;
   /**
@@ -420,7 +422,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   }
 
   get tls(): TlsInfo | undefined {
-    return tlsInfoOf(this.#socket);
+    return this.#upgradedTls ?? tlsInfoOf(this.#socket);
   }
 
   /** `Caller.writeBytes`: in call order with the write-backs, under the same time-out. */
@@ -518,6 +520,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
       await upgradeServerSocket(raw, buffered, settings, (socket: TLSSocket) => {
         (socket as DrivenSocket)[CONNECTION] = this;
         this.#socket = socket;
+        this.#upgradedTls = tlsInfoOf(socket);
         this.#writer?.rebind(socket);
         socket.on("error", ServiceConnection.#onSocketError);
         socket.on("end", ServiceConnection.#onPeerEnd);
