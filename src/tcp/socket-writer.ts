@@ -61,13 +61,13 @@ export interface SocketWriterOptions {
 }
 
 export class SocketWriter {
-  readonly #socket: Socket;
+  #socket: Socket;
   readonly #options: SocketWriterOptions;
   /** Writes in {@link #inFlight} not settled yet (a close settles them before their callbacks run). */
   #unsettled = 0;
   /** One entry per `socket.write` made with a callback that has not run, in call order (callbacks run in that order). */
   readonly #inFlight: PendingWrite[] = [];
-  readonly #tryWithoutCallback: boolean;
+  #tryWithoutCallback: boolean;
   /**
    * The progress timer. It is not cleared when the last pending write completes
    * (that cost a timer per write on TLS, where every write completes later):
@@ -95,6 +95,16 @@ export class SocketWriter {
     this.#socket = socket;
     this.#options = options;
     this.#clock = options.clock ?? realClock;
+    this.#tryWithoutCallback = writesCompleteAtOnce(socket);
+  }
+
+  /**
+   * Sends later writes to `socket`: the TLS socket a STARTTLS upgrade made
+   * over the one this writer had. Writes still in flight finish on the old
+   * socket first (Node sends them before any TLS byte), in order.
+   */
+  rebind(socket: Socket): void {
+    this.#socket = socket;
     this.#tryWithoutCallback = writesCompleteAtOnce(socket);
   }
 
