@@ -12,6 +12,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import ts from "typescript";
+import { scriptCommand } from "./helpers/runtime.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const run = promisify(execFile);
@@ -36,7 +37,7 @@ for (const file of ["README.md"]) {
         const path = join(dir, `${file.replace(/\W/g, "_")}-${index + 1}.mjs`);
         await writeFile(path, js);
         try {
-          const { stdout, stderr } = await run(process.execPath, [path], { timeout: 20_000 });
+          const { stdout, stderr } = await run(...scriptCommand(path), { timeout: 20_000 });
           assert.equal(stderr, "");
           assert.ok(stdout.length > 0, "the example prints what it did");
         } finally {

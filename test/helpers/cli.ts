@@ -1,11 +1,12 @@
 /**
- * Runs the real `tcpkit` command (`node dist/src/cli/main.js ...`) as a child
- * process for tests. Every child is awaited to its `close` (exit and stdio
- * closed), and killed when it overruns its time, so a test leaves no process
- * or pipe behind.
+ * Runs the real `tcpkit` command (`dist/src/cli/main.js ...`) as a child
+ * process for tests, on the runtime the test runs under (Node, Bun or Deno).
+ * Every child is awaited to its `close` (exit and stdio closed), and killed
+ * when it overruns its time, so a test leaves no process or pipe behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { scriptCommand } from "./runtime.js";
 
 /** The compiled entry point, next to this file in dist/. */
 export const cliPath = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -27,7 +28,8 @@ export class CliProcess {
   #watchers = new Set<() => void>();
 
   constructor(args: readonly string[]) {
-    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const [command, argv] = scriptCommand(cliPath, args);
+    const child = spawn(command, argv, { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     child.stdin!.on("error", () => {}); // the command may exit before reading all of it
     child.stdout!.on("data", (chunk: Buffer) => {
