@@ -87,6 +87,12 @@ export class Caller {
     return this.#host.closeGracefully();
   }
 
+  /** @internal Sends FIN after every write made so far (see {@link SocketWriter.end}). */
+  _endWrites(): void {
+    if (this.#writer === undefined) this.#host.socket.end();
+    else this.#writer.end();
+  }
+
   /** @internal Rejects pending `writeBytes` calls; the connection is gone. */
   _closeWriter(): void {
     this.#writer?.close();

@@ -231,7 +231,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (socket.writableFinished) return Promise.resolve(); // the FIN is out already
     // The callback gets an error when the socket is destroyed before the FIN went out.
     return new Promise((resolve, reject) =>
-      socket.end((error?: Error | null) => {
+      this.#writer.end((error?: Error | null) => {
         if (!error) resolve();
         else if (this.#closing) reject(alreadyClosed());
         else reject(new TcpError(withCause(Messages.writeFailed, error), { code: "ERR_WRITE", cause: error }));

@@ -344,7 +344,7 @@ export class ServiceConnection implements CallerHost, WriteSink {
       socket.on("data", discard);
       socket.resume();
     }
-    socket.end();
+    this.caller._endWrites(); // after what the writer still holds
     // With the peer's FIN in and nothing left unsent, the close follows at once: no
     // wait to bound (this spares a timer per connection when the client closes first).
     const closesAtOnce = this.#peerEnded && socket.writableLength === 0;
