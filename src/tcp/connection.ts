@@ -160,7 +160,8 @@ export class ServiceConnection implements CallerHost, WriteSink {
   /** Graceful stop: no new bytes; the handler in flight finishes and its reply is flushed. */
   stop(): Promise<void> {
     this.#stopping = true;
-    if (!this.#socketClosed) {
+    // A connection already closing its side reads on (discarding) to see the peer's FIN.
+    if (!this.#socketClosed && !this.#closingOurSide) {
       this.socket.pause();
       if (this.#service !== undefined && !this.#handlerInFlight && !this.#awaitingDrain) this.#closeOurSide();
     }
