@@ -13,6 +13,7 @@ import { secondsToMs } from "../core/units.js";
 import { toOpenSslCipherList } from "./cipher-names.js";
 import { isKeyStore, loadIdentity, loadTrust } from "./material.js";
 import { TlsMessages } from "./messages.js";
+import { opensslReason } from "./reason-text.js";
 import type { CertKey, ClientSecureSocket, KeyStore, ListenerSecureSocket, TrustStore } from "./secure-socket.js";
 import { clientSessions } from "./session-cache.js";
 import { captureTlsInfo, peerCertificateOf, type PeerCertificateInfo } from "./tls-info.js";
@@ -25,6 +26,8 @@ export interface ClientTlsSettings {
   readonly handshakeTimeoutMs: number;
   /** Follows a socket made with `connectOptions`: keeps the sessions the server sends for the next connect. */
   readonly attach: (socket: tls.TLSSocket) => void;
+  /** The configured cipher suites (IANA names), checked after the handshake; undefined = any. */
+  readonly allowedCiphers: ReadonlySet<string> | undefined;
 }
 
 /** What the listener side of the transport needs. */
@@ -35,6 +38,8 @@ export interface ListenerTlsSettings {
   readonly refuseUntrustedClients: boolean;
   /** From accept to a completed handshake; 0 = no limit. */
   readonly handshakeTimeoutMs: number;
+  /** The configured cipher suites (IANA names), checked after the handshake; undefined = any. */
+  readonly allowedCiphers: ReadonlySet<string> | undefined;
 }
 
 /** The longest a TLS session may live (RFC 8446 caps ticket lifetimes at 7 days). */
@@ -92,6 +97,7 @@ export async function prepareClientTls(
       ...(cached === undefined ? {} : { session: cached.session }),
     },
     handshakeTimeoutMs: common.handshakeTimeoutMs,
+    allowedCiphers: common.allowedCiphers,
     attach(socket) {
       let peer: PeerCertificateInfo | undefined;
       socket.once("secureConnect", () => {
@@ -136,11 +142,13 @@ export async function prepareListenerTls(secure: ListenerSecureSocket | undefine
     serverOptions,
     refuseUntrustedClients: mutual !== undefined && verifyClient === "OPTIONAL",
     handshakeTimeoutMs: common.handshakeTimeoutMs,
+    allowedCiphers: common.allowedCiphers,
   };
 }
 
 function contextError(cause: unknown): TlsError {
-  return new TlsError(withCause(TlsMessages.sslContext, cause), cause instanceof Error ? { cause } : {});
+  const detail = cause instanceof Error ? opensslReason(cause.message) : cause;
+  return new TlsError(withCause(TlsMessages.sslContext, detail), cause instanceof Error ? { cause } : {});
 }
 
 function isEmpty(value: unknown): boolean {
@@ -173,6 +181,7 @@ interface CommonSettings {
   readonly contextOptions: { minVersion: NodeTlsVersion; maxVersion: NodeTlsVersion; ciphers?: string };
   readonly alpn: string[] | undefined;
   readonly handshakeTimeoutMs: number;
+  readonly allowedCiphers: ReadonlySet<string> | undefined;
 }
 
 /** The settings both sides share: versions, ciphers, ALPN, handshake time-out. */
@@ -180,9 +189,11 @@ function commonSettings(secure: ClientSecureSocket | ListenerSecureSocket): Comm
   try {
     let { min, max } = versionRange(secure.protocol);
     let ciphers: string | undefined;
+    let allowedCiphers: ReadonlySet<string> | undefined;
     if (secure.ciphers !== undefined && secure.ciphers.length > 0) {
       const list = toOpenSslCipherList(secure.ciphers);
       ciphers = list.ciphers;
+      allowedCiphers = list.ianaNames;
       // Node keeps its default TLS 1.3 suites when none is listed: turn the version off instead.
       if (!list.tls13) max = Math.min(max, VERSIONS.indexOf("TLSv1.2"));
       if (!list.tls12) min = Math.max(min, VERSIONS.indexOf("TLSv1.3"));
@@ -192,6 +203,7 @@ function commonSettings(secure: ClientSecureSocket | ListenerSecureSocket): Comm
       contextOptions: { minVersion: VERSIONS[min]!, maxVersion: VERSIONS[max]!, ...(ciphers === undefined ? {} : { ciphers }) },
       alpn: alpnList(secure.alpnProtocols),
       handshakeTimeoutMs: secondsToMs(secure.handshakeTimeout, DEFAULT_HANDSHAKE_SECONDS, "handshakeTimeout"),
+      allowedCiphers,
     };
   } catch (error) {
     throw contextError(error);
