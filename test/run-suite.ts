@@ -42,11 +42,13 @@ function binary(runtime: Runtime): string {
   return existsSync(local) ? local : runtime;
 }
 
+/** The command for one file; it runs from the package root, as `npm test` does (tests use relative paths). */
 function command(runtime: Runtime, file: string, junit: string): string[] {
+  const path = `./dist/test/${file}`;
   return runtime === "bun"
     ? // bun test's own per-test time-out (5 s by default) is off: node:test has none, the per-file one applies.
-      ["test", "--timeout=600000", "--reporter=junit", `--reporter-outfile=${junit}`, `./${file}`]
-    : ["test", "-A", "--no-check", `--junit-path=${junit}`, file];
+      ["test", "--timeout=600000", "--reporter=junit", `--reporter-outfile=${junit}`, path]
+    : ["test", "-A", "--no-check", `--junit-path=${junit}`, path];
 }
 
 function decode(text: string): string {
@@ -81,7 +83,7 @@ async function runFile(runtime: Runtime, file: string, scratch: string, timeoutS
   const junit = join(scratch, `${file}.xml`);
   const started = Date.now();
   const child = spawn(binary(runtime), command(runtime, file, junit), {
-    cwd: here,
+    cwd: root,
     env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group, so a time-out kills what it spawned too

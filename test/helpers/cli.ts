@@ -87,17 +87,30 @@ export class CliProcess {
 
   /** Sends `signal` and waits for the process to end (killing it if it has not after `timeoutMs`). */
   async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 10_000): Promise<CliResult> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.child.exitCode === null && this.child.signalCode === null) this.#signal(signal);
     return this.finish(timeoutMs);
   }
 
   /** Waits for the process to end on its own, killing it if it overruns `timeoutMs`. */
   async finish(timeoutMs = 10_000): Promise<CliResult> {
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+    const timer = setTimeout(() => this.#signal("SIGKILL"), timeoutMs);
     try {
       return await this.closed;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Sends `signal` by pid rather than `child.kill()`: after `kill()`, Deno's
+   * ChildProcess reports the signal as the cause of the exit even when the
+   * command handled it and exited with its own code, and sends no second signal.
+   */
+  #signal(signal: NodeJS.Signals): void {
+    try {
+      if (this.child.pid !== undefined) process.kill(this.child.pid, signal);
+    } catch {
+      // already gone
     }
   }
 
