@@ -23,8 +23,9 @@ async function examples(file: string): Promise<string[]> {
 }
 
 for (const file of ["README.md"]) {
-  describe(`${file} examples`, async () => {
-    const blocks = await examples(file);
+  // Read before describe(): Deno's node:test does not wait for an async describe body.
+  const blocks = await examples(file);
+  describe(`${file} examples`, () => {
     it("has examples", () => assert.ok(blocks.length > 0));
     blocks.forEach((source, index) => {
       it(`example ${index + 1} runs and exits 0`, async () => {
