@@ -13,7 +13,7 @@
  * binary; default: the devDependency in node_modules/.bin), `TEST_CONCURRENCY`
  * (default 2), `TEST_FILE_TIMEOUT` (seconds per file, default 240).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -124,6 +124,13 @@ async function main(): Promise<number> {
     console.error("usage: node dist/test/run-suite.js bun|deno [name-filter...]");
     return 2;
   }
+  const version = spawnSync(binary(runtime), ["--version"], { encoding: "utf8" });
+  if (version.status !== 0) {
+    console.error(`${runtime} does not run (${binary(runtime)}): ${version.error?.message ?? version.stderr.trim()}`);
+    console.error("It comes as a devDependency; `npm ci` links it in its postinstall (not with --ignore-scripts).");
+    return 1;
+  }
+  console.log(`running on ${version.stdout.trim().split("\n")[0]}`);
   const concurrency = Number(process.env["TEST_CONCURRENCY"] ?? 2);
   const timeoutS = Number(process.env["TEST_FILE_TIMEOUT"] ?? 240);
   const files = (await readdir(here))
