@@ -130,7 +130,8 @@ async function main(): Promise<number> {
     console.error("It comes as a devDependency; `npm ci` links it in its postinstall (not with --ignore-scripts).");
     return 1;
   }
-  console.log(`running on ${version.stdout.trim().split("\n")[0]}`);
+  const named = version.stdout.trim().split("\n")[0] ?? "";
+  console.log(`running on ${named.startsWith(runtime) ? named : `${runtime} ${named}`}`);
   const concurrency = Number(process.env["TEST_CONCURRENCY"] ?? 2);
   const timeoutS = Number(process.env["TEST_FILE_TIMEOUT"] ?? 240);
   const files = (await readdir(here))
