@@ -95,9 +95,8 @@ export class SocketWriter {
   #backlogBytes = 0;
   #sliceInFlight = false;
   #sliceCallback: ((error: Error | null | undefined) => void) | undefined;
-  /** An {@link end} waiting for the backlog. */
-  #endCallback: ((error?: Error | null) => void) | undefined;
-  #endRequested = false;
+  /** The callbacks of {@link end} calls waiting for the backlog; undefined when none waits. */
+  #endWaiting: Array<((error?: Error | null) => void) | undefined> | undefined;
   /**
    * The progress timer. It is not cleared when the last pending write completes
    * (that cost a timer per write on TLS, where every write completes later):
@@ -230,12 +229,8 @@ export class SocketWriter {
    * (where writes wait in this writer's backlog, once they have gone out).
    */
   end(callback?: (error?: Error | null) => void): void {
-    if (this.#backlog.length === 0 || this.#endRequested) {
-      this.#socket.end(callback);
-      return;
-    }
-    this.#endRequested = true;
-    this.#endCallback = callback;
+    if (this.#backlog.length === 0) this.#socket.end(callback);
+    else (this.#endWaiting ??= []).push(callback);
   }
 
   /** Sliced mode: hands the next slice of the backlog's head to the socket, if none is in flight. */
@@ -243,12 +238,9 @@ export class SocketWriter {
     if (this.#sliceInFlight) return;
     const head = this.#backlog[0];
     if (head === undefined) {
-      if (this.#endRequested) {
-        this.#endRequested = false;
-        const callback = this.#endCallback;
-        this.#endCallback = undefined;
-        this.#socket.end(callback);
-      }
+      const waiting = this.#endWaiting;
+      this.#endWaiting = undefined;
+      for (const callback of waiting ?? []) this.#socket.end(callback);
       return;
     }
     const { buffer, offset } = head;
@@ -283,12 +275,9 @@ export class SocketWriter {
     if (this.#backlog.length === 0) return;
     for (const { pending } of this.#backlog.splice(0)) this.#settle(pending, error);
     this.#backlogBytes = 0;
-    if (this.#endRequested) {
-      this.#endRequested = false;
-      const callback = this.#endCallback;
-      this.#endCallback = undefined;
-      callback?.(error);
-    }
+    const waiting = this.#endWaiting;
+    this.#endWaiting = undefined;
+    for (const callback of waiting ?? []) callback?.(error);
   }
 
   /**
