@@ -7,8 +7,11 @@
  * waiting to go out.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import net from "node:net";
 import { describe, it } from "node:test";
-import { Client, WriteTimeoutError } from "../src/index.js";
+import { Client, TcpError, WriteTimeoutError } from "../src/index.js";
+import { SLICE_BYTES, SocketWriter } from "../src/tcp/socket-writer.js";
 import { rejection } from "./helpers/assertions.js";
 import { deferred } from "./helpers/deferred.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
@@ -87,5 +90,68 @@ describe("write progress", () => {
     assert.ok((await all).equals(reply));
     await destroyed(socket);
     await listener.gracefulStop();
+  });
+});
+
+/*
+ * The sliced path (what Bun and Deno take) forced on whatever runtime runs the
+ * suite, so Node's run checks it too.
+ */
+describe("SocketWriter in slices", () => {
+  async function connected(onSocket: (socket: net.Socket) => void): Promise<{ socket: net.Socket; close(): Promise<void> }> {
+    const server = await rawServer(onSocket, { allowHalfOpen: true });
+    const socket = net.connect({ port: server.port, host: "127.0.0.1" });
+    socket.on("error", () => {});
+    await once(socket, "connect");
+    return {
+      socket,
+      async close() {
+        socket.destroy();
+        await server.close();
+      },
+    };
+  }
+
+  it("concurrent writes arrive whole and in call order, then the FIN after them", async () => {
+    const received = deferred<Buffer>();
+    const { socket, close } = await connected((peer) => void readToEnd(peer).then(received.resolve));
+    const writer = new SocketWriter(socket, { writeTimeoutMs: 5_000, maxQueuedBytes: 64 * 1024 * 1024, slices: true });
+    const parts = [pattern(1_000_000), pattern(10, 7), pattern(SLICE_BYTES * 3 + 1, 3), pattern(1, 9)];
+    const writes = parts.map((part) => writer.write(part));
+    const ended = new Promise<void>((resolve, reject) => writer.end((error) => (error ? reject(error) : resolve())));
+    await Promise.all([...writes, ended]);
+    assert.ok((await received.promise).equals(Buffer.concat(parts)));
+    writer.close();
+    await close();
+  });
+
+  it("a slow but steady reader keeps a large write alive; a stalled one times it out", async () => {
+    let reading = true;
+    const { socket, close } = await connected((peer) => {
+      peer.on("data", () => {
+        peer.pause();
+        if (reading) setTimeout(() => peer.resume(), 5);
+      });
+    });
+    const writer = new SocketWriter(socket, { writeTimeoutMs: 300, maxQueuedBytes: 64 * 1024 * 1024, slices: true });
+    await writer.write(Buffer.alloc(8 * 1024 * 1024));
+    reading = false;
+    const error = await rejection(writer.write(Buffer.alloc(32 * 1024 * 1024)));
+    assert.ok(error instanceof WriteTimeoutError, error.message);
+    assert.ok((await rejection(writer.write("more"))) instanceof WriteTimeoutError);
+    await close();
+  });
+
+  it("close() rejects the writes still waiting for their slices, and a waiting end", async () => {
+    const { socket, close } = await connected((peer) => peer.pause());
+    const writer = new SocketWriter(socket, { writeTimeoutMs: 0, maxQueuedBytes: 64 * 1024 * 1024, slices: true });
+    const big = writer.write(Buffer.alloc(16 * 1024 * 1024));
+    const small = writer.write("after");
+    const ended = new Promise<unknown>((resolve) => writer.end(resolve));
+    writer.close();
+    assert.equal((await rejection(big)).message, "Socket connection already closed.");
+    assert.equal((await rejection(small)).message, "Socket connection already closed.");
+    assert.ok((await ended) instanceof TcpError);
+    await close();
   });
 });

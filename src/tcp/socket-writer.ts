@@ -74,6 +74,11 @@ export interface SocketWriterOptions {
   writeTimeoutMs: number;
   /** A write that would queue more than this many unflushed bytes is refused up front. */
   maxQueuedBytes: number;
+  /**
+   * Write in slices even where the socket reports its unsent bytes (tests use
+   * it to run the Bun/Deno path on Node). Default: only where it does not.
+   */
+  slices?: boolean;
 }
 
 export class SocketWriter {
@@ -123,7 +128,7 @@ export class SocketWriter {
     this.#socket = socket;
     this.#options = options;
     this.#tryWithoutCallback = writesCompleteAtOnce(socket);
-    this.#sliced = unsentInFlight(socket) === undefined;
+    this.#sliced = options.slices === true || unsentInFlight(socket) === undefined;
   }
 
   /** Resolves once every byte of `data` is handed to the kernel. */
