@@ -392,7 +392,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   /** Sends FIN: the peer sees end of stream; reading goes on. */
   shutdownWrite(): Promise<void> {
-    return shutdownWrite(this.#socket, () => this.#closing);
+    return shutdownWrite(this.#socket, this.#writer, () => this.#closing);
   }
 
   /**

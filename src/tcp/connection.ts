@@ -635,7 +635,9 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
    */
   endWrite(peerEnded: boolean): void {
     const socket = this.#socket;
-    socket.end();
+    // Through the writer when there is one: on Bun and Deno it may still hold slices of earlier writes.
+    if (this.#writer === undefined) socket.end();
+    else this.#writer.end();
     // With the peer's FIN in and nothing left unsent, the close follows at once: no
     // wait to bound (this spares a timer per connection when the client closes first).
     const closesAtOnce = peerEnded && socket.writableLength === 0;

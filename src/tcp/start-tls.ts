@@ -139,6 +139,7 @@ export function upgradeServerSocket(
     guardHandshakes(server, {
       refuseUntrustedClients: settings.refuseUntrustedClients,
       handshakeTimeoutMs: settings.handshakeTimeoutMs,
+      allowedCiphers: settings.allowedCiphers,
       onSecure: (socket) => {
         raw.removeListener("close", onClose);
         if (settled) {

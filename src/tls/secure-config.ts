@@ -15,6 +15,7 @@ import { secondsToMs } from "../core/units.js";
 import { toOpenSslCipherList } from "./cipher-names.js";
 import { isKeyStore, loadIdentity, loadTrust } from "./material.js";
 import { TlsMessages } from "./messages.js";
+import { opensslReason } from "./reason-text.js";
 import type { CertKey, ClientSecureSocket, KeyStore, ListenerSecureSocket, TrustStore } from "./secure-socket.js";
 import { clientSessions } from "./session-cache.js";
 import { captureTlsInfo, peerCertificateOf, type PeerCertificateInfo } from "./tls-info.js";
@@ -27,6 +28,8 @@ export interface ClientTlsSettings {
   readonly handshakeTimeoutMs: number;
   /** Follows a socket made with `connectOptions`: keeps the sessions the server sends for the next connect. */
   readonly attach: (socket: tls.TLSSocket) => void;
+  /** The configured cipher suites (IANA names), checked after the handshake; undefined = any. */
+  readonly allowedCiphers: ReadonlySet<string> | undefined;
 }
 
 /** What the listener side of the transport needs. */
@@ -37,6 +40,8 @@ export interface ListenerTlsSettings {
   readonly refuseUntrustedClients: boolean;
   /** From accept to a completed handshake; 0 = no limit. */
   readonly handshakeTimeoutMs: number;
+  /** The configured cipher suites (IANA names), checked after the handshake; undefined = any. */
+  readonly allowedCiphers: ReadonlySet<string> | undefined;
 }
 
 /** The longest a TLS session may live (RFC 8446 caps ticket lifetimes at 7 days). */
@@ -94,6 +99,7 @@ export async function prepareClientTls(
       ...(cached === undefined ? {} : { session: cached.session }),
     },
     handshakeTimeoutMs: common.handshakeTimeoutMs,
+    allowedCiphers: common.allowedCiphers,
     attach(socket) {
       let peer: PeerCertificateInfo | undefined;
       socket.once("secureConnect", () => {
@@ -139,6 +145,7 @@ export async function prepareListenerTls(secure: ListenerSecureSocket | undefine
     serverOptions,
     refuseUntrustedClients: mutual !== undefined && verifyClient === "OPTIONAL",
     handshakeTimeoutMs: common.handshakeTimeoutMs,
+    allowedCiphers: common.allowedCiphers,
   };
 }
 
@@ -156,7 +163,8 @@ function checkFlags<T extends object>(secure: T, fields: ReadonlyArray<keyof T &
 function contextError(cause: unknown): TlsError {
   // A bad number keeps its code: callers match ERR_INVALID_ARGUMENT for every bad argument.
   const code = cause instanceof TcpError && cause.code === "ERR_INVALID_ARGUMENT" ? cause.code : undefined;
-  return new TlsError(withCause(TlsMessages.sslContext, cause), {
+  const detail = cause instanceof Error ? opensslReason(cause.message) : cause;
+  return new TlsError(withCause(TlsMessages.sslContext, detail), {
     ...(cause instanceof Error ? { cause } : {}),
     ...(code === undefined ? {} : { code }),
   });
@@ -192,6 +200,7 @@ interface CommonSettings {
   readonly contextOptions: { minVersion: NodeTlsVersion; maxVersion: NodeTlsVersion; ciphers?: string };
   readonly alpn: string[] | undefined;
   readonly handshakeTimeoutMs: number;
+  readonly allowedCiphers: ReadonlySet<string> | undefined;
 }
 
 /** The settings both sides share: versions, ciphers, ALPN, handshake time-out. */
@@ -199,9 +208,11 @@ function commonSettings(secure: ClientSecureSocket | ListenerSecureSocket): Comm
   try {
     let { min, max } = versionRange(secure.protocol);
     let ciphers: string | undefined;
+    let allowedCiphers: ReadonlySet<string> | undefined;
     if (secure.ciphers !== undefined && secure.ciphers.length > 0) {
       const list = toOpenSslCipherList(secure.ciphers);
       ciphers = list.ciphers;
+      allowedCiphers = list.ianaNames;
       // Node keeps its default TLS 1.3 suites when none is listed: turn the version off instead.
       if (!list.tls13) max = Math.min(max, VERSIONS.indexOf("TLSv1.2"));
       if (!list.tls12) min = Math.max(min, VERSIONS.indexOf("TLSv1.3"));
@@ -211,6 +222,7 @@ function commonSettings(secure: ClientSecureSocket | ListenerSecureSocket): Comm
       contextOptions: { minVersion: VERSIONS[min]!, maxVersion: VERSIONS[max]!, ...(ciphers === undefined ? {} : { ciphers }) },
       alpn: alpnList(secure.alpnProtocols),
       handshakeTimeoutMs: secondsToMs(secure.handshakeTimeout, DEFAULT_HANDSHAKE_SECONDS, "secureSocket.handshakeTimeout"),
+      allowedCiphers,
     };
   } catch (error) {
     throw contextError(error);
