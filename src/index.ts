@@ -10,7 +10,18 @@ export { Listener } from "./tcp/listener.js";
 export type { GracefulStopOptions, ListenerConfiguration } from "./tcp/listener.js";
 export type { ListenerStats } from "./tcp/listener-stats.js";
 export { Caller } from "./tcp/caller.js";
-export type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./tcp/service.js";
+export type { StartTlsOptions } from "./tcp/caller.js";
+export type { ConnectionService, OnBytesResult, OnConnectResult, OnFrameResult, Service } from "./tcp/service.js";
+export { delimited, fixed, lengthPrefixed, lines } from "./framing/index.js";
+export type {
+  ByteView,
+  Codec,
+  DecodedFrame,
+  Decoder,
+  DelimitedOptions,
+  LengthPrefixedOptions,
+  LinesOptions,
+} from "./framing/index.js";
 export type { ByteData } from "./core/bytes.js";
 export {
   ConnectError,

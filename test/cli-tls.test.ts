@@ -9,6 +9,7 @@ import { runCli, startEchoServer } from "./helpers/cli.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { pkiForThisFile } from "./helpers/pki.js";
 import { requireTool } from "./helpers/tools.js";
+import { skipOn } from "./helpers/runtime.js";
 
 checkLeaksAfterEachTest();
 
@@ -87,7 +88,28 @@ test("mutual TLS: --cert and --key present the client certificate", { skip, time
     });
     assert.equal(withCert.code, 0, withCert.stderr);
     assert.equal(withCert.stdout.toString(), "hello CN=client1\n");
-    const without = await runCli(["connect", "localhost", port, "--ca", pki.caCert], { input: "who am I?" });
+  } finally {
+    await listener.immediateStop();
+  }
+});
+
+const denoThrowsAlert = skipOn(
+  "deno",
+  "Deno's node:tls at times throws the server's alert from its read callback instead of emitting 'error', which ends the process (no upstream issue found yet)",
+);
+
+test("mutual TLS: without --cert, connect fails with exit 1 and a one-line reason", { timeout: 30_000, skip: denoThrowsAlert }, async () => {
+  const listener = new Listener(0, {
+    localHost: "127.0.0.1",
+    secureSocket: {
+      key: { certFile: pki.serverCert, keyFile: pki.serverKey },
+      mutualSsl: { verifyClient: "REQUIRE", cert: pki.caCert },
+    },
+  });
+  listener.attach({ onConnect: () => ({ onBytes: () => "hello\n" }), onError: () => {} });
+  await listener.start();
+  try {
+    const without = await runCli(["connect", "localhost", String(listener.localPort), "--ca", pki.caCert], { input: "who am I?" });
     assert.equal(without.code, 1);
     assert.match(without.stderr, /^tcpkit connect: /);
     assert.doesNotMatch(without.stderr, noStackTrace);

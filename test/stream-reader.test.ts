@@ -132,25 +132,34 @@ describe("StreamReader", () => {
 
   it("a deadline re-arms while bytes keep arriving for an exact read", async (t) => {
     t.mock.timers.enable({ apis: ["setTimeout"] });
-    const r = reader();
-    let outcome = "pending";
-    const read = r.read({ kind: "exactly", length: 3 }, { timeoutMs: 100 });
-    read.then(() => (outcome = "done"), (e: TcpError) => (outcome = e.code));
-    r.push(Buffer.from("x"));
-    t.mock.timers.tick(100); // progress since arming: the deadline moves on
-    r.push(Buffer.from("x"));
-    t.mock.timers.tick(100); // progress again
-    t.mock.timers.tick(100); // none for a whole period: time-out
-    await read.catch(() => {});
-    assert.equal(outcome, "ERR_READ_TIMEOUT");
-    assert.equal(r.buffered, 2, "the bytes of the timed out read stay");
+    // Node resets a test's mock timers when it ends; Deno does not (the next enable() would throw).
+    try {
+      const r = reader();
+      let outcome = "pending";
+      const read = r.read({ kind: "exactly", length: 3 }, { timeoutMs: 100 });
+      read.then(() => (outcome = "done"), (e: TcpError) => (outcome = e.code));
+      r.push(Buffer.from("x"));
+      t.mock.timers.tick(100); // progress since arming: the deadline moves on
+      r.push(Buffer.from("x"));
+      t.mock.timers.tick(100); // progress again
+      t.mock.timers.tick(100); // none for a whole period: time-out
+      await read.catch(() => {});
+      assert.equal(outcome, "ERR_READ_TIMEOUT");
+      assert.equal(r.buffered, 2, "the bytes of the timed out read stay");
+    } finally {
+      t.mock.timers.reset();
+    }
   });
 
   it("a chunk read times out after its period even if bytes came for nobody", async (t) => {
     t.mock.timers.enable({ apis: ["setTimeout"] });
-    const r = reader();
-    const read = r.read(chunk, { timeoutMs: 50 });
-    t.mock.timers.tick(50);
-    assert.equal((await rejection(read)).code, "ERR_READ_TIMEOUT");
+    try {
+      const r = reader();
+      const read = r.read(chunk, { timeoutMs: 50 });
+      t.mock.timers.tick(50);
+      assert.equal((await rejection(read)).code, "ERR_READ_TIMEOUT");
+    } finally {
+      t.mock.timers.reset();
+    }
   });
 });

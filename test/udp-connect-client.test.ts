@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConnectClient, UdpError } from "../src/udp/index.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
+import { skipOn } from "./helpers/runtime.js";
 import { freeUdpPort, rawUdpEcho, rawUdpPeer } from "./helpers/udp-peers.js";
 
 checkLeaksAfterEachTest();
@@ -82,7 +83,8 @@ describe("udp ConnectClient", () => {
     }
   });
 
-  it("a refusal from the peer's host rejects a read; the client stays usable", async () => {
+  const refusals = { skip: skipOn("deno", "Deno's dgram connect() does not connect the OS socket, so no ICMP error reaches it (denoland/deno#36492)") };
+  it("a refusal from the peer's host rejects a read; the client stays usable", refusals, async () => {
     const port = await freeUdpPort();
     const client = await ConnectClient.connect("127.0.0.1", port, { timeout: 5 });
     try {
@@ -110,10 +112,11 @@ describe("udp ConnectClient", () => {
   it("close() rejects a waiting read and later use", async () => {
     const echo = await rawUdpEcho();
     const client = await ConnectClient.connect("127.0.0.1", echo.port, { timeout: 0 });
-    const waiting = client.readBytes();
+    // The assertion is attached before close(): Deno reports a rejection left unhandled across a tick.
+    const waiting = assert.rejects(client.readBytes(), { code: "ERR_SOCKET_CLOSED" });
     await client.close();
     await echo.close();
-    await assert.rejects(waiting, { code: "ERR_SOCKET_CLOSED" });
+    await waiting;
     await assert.rejects(client.writeBytes("x"), { code: "ERR_SOCKET_CLOSED" });
   });
 });

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   ERR_FRAME_TOO_LONG: "A frame is longer than its codec's maxLength (or its length field); a listener closes the connection.",
   ERR_CRASH_LOOP: "Cluster: workers kept dying at start-up; the pool stopped instead of restarting them.",
   ERR_CONNECTION_LIMIT: "Listener: a connection was closed on arrival by maxConnections or maxConnectionsPerHost.",
+  ERR_INVALID_STATE: "A call the connection cannot take in its present state (startTls while a read is pending or TLS is on, writeFrame without a codec).",
   ERR_PROXY_PROTOCOL: "Listener: a bad, late or untrusted PROXY protocol header; the connection was refused.",
 } as const;
 

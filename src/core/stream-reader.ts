@@ -3,7 +3,8 @@
  * `push`, reads (`next chunk`, `exactly n`, `until delimiter`) come out as
  * promises, served first come first served, each with its own deadline and
  * `AbortSignal`. A read that times out or is aborted takes no bytes, so none
- * are lost. The socket layer feeds it and follows `onFlowChange` to pause and
+ * are lost. A frame read asks a {@link FrameSource} (the framing layer's
+ * `FrameReader` over this reader's queue) for the next whole frame. The socket layer feeds it and follows `onFlowChange` to pause and
  * resume the socket, which bounds what is buffered.
  *
  * @module
@@ -12,11 +13,39 @@ import { ByteQueue } from "./byte-queue.js";
 import { realClock, type Clock, type TimerHandle } from "./clock.js";
 import { ReadTimeoutError, TcpError, readAbortedError } from "./errors.js";
 
+/**
+ * Finds whole frames in the reader's {@link StreamReader.queue} and removes
+ * exactly their bytes; the framing layer's `FrameReader` is one. Defined here
+ * so the core does not depend on the framing layer.
+ */
+export interface FrameSource {
+  /**
+   * The next whole frame, removed from the queue, or `undefined` when more
+   * bytes are needed.
+   *
+   * @throws TcpError when the bytes can never make a frame (`ERR_FRAME_TOO_LONG`,
+   * a protocol error); no byte is removed then.
+   */
+  next(): { readonly frame: unknown } | undefined;
+}
+
 /** What one read asks for. */
-export type ReadRequest =
+export type ReadRequest = ByteRequest | FrameRequest;
+
+/** A read that resolves with bytes. */
+export type ByteRequest =
   | { readonly kind: "chunk" }
   | { readonly kind: "exactly"; readonly length: number }
   | { readonly kind: "until"; readonly delimiter: Uint8Array; readonly maxLength: number };
+
+/** A read that resolves with the next frame of `source`. */
+export interface FrameRequest {
+  readonly kind: "frame";
+  readonly source: FrameSource;
+}
+
+/** What a request took: bytes, or a frame (wrapped, since a frame may be any value). */
+type Taken = Buffer | { readonly frame: unknown };
 
 /** Per-read options. */
 export interface ReadOptions {
@@ -42,7 +71,7 @@ interface PendingRead {
   readonly request: ReadRequest;
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
-  resolve(value: Buffer): void;
+  resolve(value: unknown): void;
   reject(error: TcpError): void;
   /** When this read gives up (clock ms); 0 for never. */
   deadline: number;
@@ -88,6 +117,25 @@ export class StreamReader {
     return this.#queue.length;
   }
 
+  /**
+   * @internal The queue of received bytes, for the framing layer's
+   * `FrameReader`, which only peeks and removes whole frames.
+   */
+  get queue(): ByteQueue {
+    return this.#queue;
+  }
+
+  /**
+   * Removes and returns every buffered byte, for a STARTTLS upgrade that
+   * hands them to the TLS layer. Only while no read waits.
+   */
+  takeBuffered(): Buffer {
+    if (this.#pending.length > 0) throw new RangeError("takeBuffered() while reads are pending");
+    const bytes = this.#queue.take(this.#queue.length);
+    this.#updateFlow();
+    return bytes;
+  }
+
   /** Reads waiting for bytes. */
   get pendingReads(): number {
     return this.#pending.length;
@@ -129,14 +177,16 @@ export class StreamReader {
     this.#stopTimer();
   }
 
-  /** Starts a read; it resolves with the bytes or rejects with a `TcpError`. */
-  read(request: ReadRequest, options: ReadOptions): Promise<Buffer> {
+  /** Starts a read; it resolves with the bytes (or the frame) or rejects with a `TcpError`. */
+  read(request: ByteRequest, options: ReadOptions): Promise<Buffer>;
+  read(request: FrameRequest, options: ReadOptions): Promise<unknown>;
+  read(request: ReadRequest, options: ReadOptions): Promise<unknown> {
     if (options.signal?.aborted) return Promise.reject(readAbortedError(options.signal));
     if (this.#pending.length === 0) {
       const value = this.#tryTake(request);
       if (value !== undefined) {
         this.#updateFlow();
-        return value instanceof TcpError ? Promise.reject(value) : Promise.resolve(value);
+        return value instanceof TcpError ? Promise.reject(value) : Promise.resolve(valueOf(request, value));
       }
       if (this.#terminal !== undefined) return Promise.reject(this.#terminal.error);
     } else if (this.#terminal?.kind === "closed") {
@@ -149,7 +199,7 @@ export class StreamReader {
         }),
       );
     }
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const read: PendingRead = {
         request,
         timeoutMs: options.timeoutMs,
@@ -191,16 +241,16 @@ export class StreamReader {
       if (value === undefined) return;
       this.#pending.shift();
       if (value instanceof TcpError) this.#settle(read, undefined, value);
-      else this.#settle(read, value, undefined);
+      else this.#settle(read, valueOf(read.request, value), undefined);
     }
     this.#releaseTimer();
   }
 
   /**
-   * Bytes for `request` if the queue holds enough, a `TcpError` if the request
-   * can never be met as asked, or `undefined` to keep waiting.
+   * Bytes (or a frame) for `request` if the queue holds enough, a `TcpError`
+   * if the request can never be met as asked, or `undefined` to keep waiting.
    */
-  #tryTake(request: ReadRequest, read?: PendingRead): Buffer | TcpError | undefined {
+  #tryTake(request: ReadRequest, read?: PendingRead): Taken | TcpError | undefined {
     const queue = this.#queue;
     switch (request.kind) {
       case "chunk":
@@ -221,6 +271,12 @@ export class StreamReader {
         if (read !== undefined) read.searchFrom = Math.max(0, queue.length - d + 1);
         return undefined;
       }
+      case "frame":
+        try {
+          return request.source.next();
+        } catch (error) {
+          return TcpError.wrap(error);
+        }
     }
   }
 
@@ -309,10 +365,10 @@ export class StreamReader {
     this.#updateFlow();
   }
 
-  #settle(read: PendingRead, value: Buffer | undefined, error: TcpError | undefined): void {
+  #settle(read: PendingRead, value: unknown, error: TcpError | undefined): void {
     if (read.onAbort !== undefined) read.signal?.removeEventListener("abort", read.onAbort);
     if (error !== undefined) read.reject(error);
-    else read.resolve(value!);
+    else read.resolve(value);
   }
 
   #updateFlow(): void {
@@ -323,4 +379,9 @@ export class StreamReader {
     this.#flowing = flowing;
     this.#options.onFlowChange?.(flowing);
   }
+}
+
+/** What a read resolves with: the bytes, or the frame unwrapped. */
+function valueOf(request: ReadRequest, taken: Taken): unknown {
+  return request.kind === "frame" ? (taken as { readonly frame: unknown }).frame : taken;
 }

@@ -8,6 +8,14 @@
 import type { ByteQueue } from "../core/byte-queue.js";
 import { TcpError } from "../core/errors.js";
 import type { ByteView, Codec, DecodedFrame, Decoder } from "./codec.js";
+import { frameTooLong } from "./limits.js";
+
+/**
+ * Bytes a frame may take beyond its codec's `maxLength` (a header, a
+ * delimiter, padding) before the reader refuses it whatever the decoder
+ * says: the backstop that bounds the buffer for a decoder that never gives up.
+ */
+export const FRAME_OVERHEAD_LIMIT = 64 * 1024;
 
 /** The read-only face of a queue a decoder sees: it cannot remove bytes. */
 class QueueView implements ByteView {
@@ -68,8 +76,10 @@ export class FrameReader<T> {
    * bytes it took), or `undefined` when more bytes are needed.
    *
    * @throws TcpError when the codec refuses the bytes (`ERR_FRAME_TOO_LONG`,
-   * or what it threw, wrapped with code `ERR_HANDLER` unless a `TcpError`).
-   * No byte is removed then; the next call starts a fresh decoder.
+   * or what it threw, wrapped with code `ERR_HANDLER` unless a `TcpError`),
+   * and `ERR_FRAME_TOO_LONG` when the decoder still wants more bytes with
+   * `maxLength` + {@link FRAME_OVERHEAD_LIMIT} buffered. No byte is removed
+   * then; the next call starts a fresh decoder.
    */
   next(): DecodedFrame<T> | undefined {
     const queue = this.#queue;
@@ -92,6 +102,9 @@ export class FrameReader<T> {
         );
       }
       queue.skip(consumed);
+    } else if (queue.length > this.codec.maxLength + FRAME_OVERHEAD_LIMIT) {
+      this.#restart();
+      throw frameTooLong("codec", this.codec.maxLength, `no whole frame in ${queue.length} buffered bytes`);
     }
     this.#mark = queue.consumed;
     return decoded;

@@ -57,7 +57,7 @@ export function feedInbox(socket: Socket, inbox: Inbox, onError: (error: TcpErro
   });
   return {
     write: (data) => writer.write(data),
-    shutdownWrite: () => shutdownWrite(socket, () => closing),
+    shutdownWrite: () => shutdownWrite(socket, writer, () => closing),
     close: () => {
       if (!closing) {
         closing = true;

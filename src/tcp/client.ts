@@ -1,23 +1,30 @@
 /**
- * The TCP client: connect, write, read (a chunk, exactly n bytes, or up to a
- * delimiter), half-close and close, with Ballerina's time-outs in seconds.
+ * The TCP client: connect, write, read (a chunk, exactly n bytes, up to a
+ * delimiter, or a codec's frame), half-close, STARTTLS and close, with
+ * Ballerina's time-outs in seconds.
  *
  * @module
  */
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { channels, publish } from "../core/diagnostics.js";
 import { ConnectError, ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } from "../core/errors.js";
 import { toBuffer, type ByteData } from "../core/bytes.js";
 import { SocketWriter } from "./socket-writer.js";
-import { StreamReader, type ReadRequest } from "../core/stream-reader.js";
+import { StreamReader, type ByteRequest } from "../core/stream-reader.js";
 import { checkObject, checkReadOptions } from "../core/arguments.js";
 import { invalidArgument, positiveInteger } from "../core/units.js";
 import { checkConnectArguments, type ClientConfiguration, type ClientSettings } from "./client-config.js";
 import { shutdownWrite } from "./shutdown-write.js";
 import { connectSocket } from "./transport.js";
 import { prepareClientTls } from "../tls/secure-config.js";
+import type { ClientSecureSocket } from "../tls/secure-socket.js";
 import { connectionError } from "./connection-error.js";
 import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
+import type { Codec } from "../framing/codec.js";
+import { checkCodec, encodeFrame } from "../framing/encode.js";
+import { FrameReader } from "../framing/frame-reader.js";
+import { invalidState, upgradeClientSocket } from "./start-tls.js";
 
 export type { ClientConfiguration } from "./client-config.js";
 
@@ -35,6 +42,8 @@ export interface ReadUntilOptions extends ReadBytesOptions {
 
 const MiB = 1024 * 1024;
 
+function ignore(): void {}
+
 /**
  * A connected TCP client.
  *
@@ -47,13 +56,23 @@ const MiB = 1024 * 1024;
  * ```
  */
 export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
-  readonly #socket: Socket;
+  /** The plain socket, or the TLS socket over it after {@link startTls}. */
+  #socket: Socket;
   readonly #reader: StreamReader;
   readonly #writer: SocketWriter;
   readonly #readTimeoutMs: number;
   readonly #closed: Promise<void>;
-  readonly #tls: TlsInfo | undefined;
+  #tls: TlsInfo | undefined;
   #closing = false;
+  /** The host and port given to `connect`: what a later `startTls` checks the certificate against. */
+  readonly #host: string;
+  readonly #port: number;
+  /** Set while `startTls` runs: writes wait for it, the socket stays paused. */
+  #upgrade: Promise<void> | undefined;
+  /** Whether the reader wants bytes (the socket's flow, applied after an upgrade). */
+  #flowing = true;
+  /** One frame reader per codec used on this connection, over the reader's queue. */
+  readonly #frameReaders = new WeakMap<object, FrameReader<unknown>>();
 
   /**
    * Connects to `host:port` (and completes the TLS handshake when
@@ -91,22 +110,21 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   private constructor(socket: Socket, settings: ClientSettings) {
     this.#socket = socket;
+    this.#host = settings.host;
+    this.#port = settings.port;
     this.#tls = tlsInfoOf(socket);
     this.#readTimeoutMs = settings.readTimeoutMs;
     this.#reader = new StreamReader({
       highWaterMark: settings.highWaterMark,
       maxPendingReads: settings.maxPendingReads,
-      onFlowChange: (flowing) => (flowing ? socket.resume() : socket.pause()),
+      onFlowChange: (flowing) => this.#setFlow(flowing),
     });
     this.#writer = new SocketWriter(socket, {
       writeTimeoutMs: settings.writeTimeoutMs,
       maxQueuedBytes: settings.maxQueuedWriteBytes,
     });
-    socket.on("data", (chunk: Buffer) => this.#reader.push(chunk));
-    socket.on("end", () => this.#reader.end(new ConnectionClosedError()));
-    socket.on("error", (error) => {
-      this.#reader.fail(connectionError(error));
-    });
+    this.#listen(socket);
+    // The plain socket closes with the TLS socket over it (and the other way round): its close is the one to follow.
     this.#closed = new Promise((resolve) => {
       socket.once("close", () => {
         // A write time-out destroyed the socket: later reads say so rather than blame the peer.
@@ -137,7 +155,10 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return this.#socket.localPort ?? 0;
   }
 
-  /** What the TLS handshake settled (protocol, cipher, ALPN, server certificate); `undefined` for plain TCP. */
+  /**
+   * What the TLS handshake settled (protocol, cipher, ALPN, server
+   * certificate); `undefined` for plain TCP (until {@link startTls} succeeds).
+   */
   get tls(): TlsInfo | undefined {
     return this.#tls;
   }
@@ -149,6 +170,12 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * data may be sent) when the peer takes nothing for `writeTimeout`.
    */
   writeBytes(data: ByteData): Promise<void> {
+    const upgrade = this.#upgrade;
+    if (upgrade !== undefined) {
+      // Not in plain text in the middle of a handshake: after it (failed, the writer refuses).
+      const write = (): Promise<void> => this.#writer.write(data);
+      return upgrade.then(write, write);
+    }
     return this.#writer.write(data);
   }
 
@@ -198,9 +225,174 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return this.#read({ kind: "until", delimiter: bytes, maxLength }, options);
   }
 
+  /**
+   * The next frame of `codec`: as `readExactly`, it waits for a whole frame
+   * (time-out, `signal`), takes exactly its bytes and leaves the rest for the
+   * next read of any kind. A frame over the codec's `maxLength` rejects with
+   * code `ERR_FRAME_TOO_LONG` and its bytes stay buffered.
+   *
+   * @example
+   * ```ts
+   * const text = lines({ maxLength: 1000 });
+   * const greeting = new TextDecoder().decode(await client.readFrame(text));
+   * ```
+   */
+  readFrame<T>(codec: Codec<T>, options: ReadBytesOptions = {}): Promise<T> {
+    let source: FrameReader<T>;
+    try {
+      source = this.#frameReader(codec);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closing) return Promise.reject(alreadyClosed());
+    return this.#reader.read({ kind: "frame", source }, { timeoutMs: this.#readTimeoutMs, signal: options.signal }) as Promise<T>;
+  }
+
+  /**
+   * Writes `frame` as `codec` encodes it (a length prefix, a delimiter, ...),
+   * as one write: like `writeBytes`, all or error. A frame the codec refuses
+   * (over `maxLength`, say) rejects before any byte is sent.
+   */
+  writeFrame<T>(codec: Codec<T>, frame: T): Promise<void> {
+    let bytes: Buffer;
+    try {
+      checkCodec(codec, "writeFrame");
+      bytes = encodeFrame(codec, frame);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.writeBytes(bytes);
+  }
+
+  /**
+   * The frames of `codec` as they arrive, until the peer closes: the loop
+   * ends quietly when it closes between frames, and throws a
+   * `ConnectionClosedError` when it closes in the middle of one (and on any
+   * other error, as `readFrame`).
+   *
+   * @example
+   * ```ts
+   * for await (const line of client.frames(lines())) console.log(new TextDecoder().decode(line));
+   * ```
+   */
+  async *frames<T>(codec: Codec<T>, options: ReadBytesOptions = {}): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      try {
+        yield await this.readFrame(codec, options);
+      } catch (error) {
+        if (!(error instanceof ConnectionClosedError) || error.code !== "ERR_CONNECTION_CLOSED") throw error;
+        const left = this.#reader.buffered;
+        if (left === 0) return;
+        throw new ConnectionClosedError(`${Messages.serverClosed} ${left} bytes of an unfinished frame were left`, {
+          cause: error,
+        });
+      }
+    }
+  }
+
+  /**
+   * Upgrades this plain connection to TLS in place (STARTTLS: SMTP, IMAP,
+   * POP3, LDAP, XMPP, PostgreSQL's SSLRequest): call it once the protocol's
+   * "go ahead" has been read. `secureSocket` takes the fields of
+   * `ClientConfiguration.secureSocket`; the server's certificate is checked
+   * against the host given to `connect` (or `serverName`) unless
+   * `verifyHostName: false`, and against the system's CAs without `cert`.
+   *
+   * Bytes the server sent after its "go ahead" that are already buffered are
+   * handed to the TLS handshake, never to a read. Writes made while the
+   * handshake runs are sent after it, encrypted; reads wait for decrypted
+   * bytes.
+   *
+   * Rejects with code `ERR_INVALID_STATE` while a read is pending or TLS is
+   * already on (or being started); with a `TlsError` for settings that do
+   * not load (the connection stays open, still plain), and with a `TlsError`
+   * (`TLS handshake failed: <reason>`) for a failed or timed-out handshake,
+   * after which the connection is closed.
+   *
+   * @example
+   * ```ts
+   * await client.writeFrame(text, encode("STARTTLS"));
+   * const reply = decode(await client.readFrame(text)); // "220 Ready to start TLS"
+   * await client.startTls({ cert: "ca.pem" });
+   * await client.writeFrame(text, encode("EHLO me")); // encrypted
+   * ```
+   */
+  startTls(secureSocket: ClientSecureSocket = {}): Promise<void> {
+    if (this.#closing) return Promise.reject(alreadyClosed());
+    if (this.#tls !== undefined || this.#upgrade !== undefined) {
+      return Promise.reject(invalidState("startTls: TLS is already on (or being started) on this connection"));
+    }
+    if (this.#reader.pendingReads > 0) {
+      return Promise.reject(
+        invalidState("startTls while a read is pending: await (or abort) every read before upgrading the connection"),
+      );
+    }
+    if (secureSocket !== null && typeof secureSocket === "object" && secureSocket.enable === false) {
+      return Promise.reject(new TcpError("startTls: secureSocket.enable is false", { code: "ERR_INVALID_ARGUMENT" }));
+    }
+    // From now on nothing reads the plain socket: what arrives stays in its buffer for the TLS socket.
+    const raw = this.#socket;
+    raw.pause();
+    raw.removeListener("data", this.#onData);
+    // Bytes read after the server's "go ahead" and not consumed are the handshake's, not a later read's.
+    const buffered = this.#reader.takeBuffered();
+    const upgrade = this.#startTls(raw, secureSocket, buffered);
+    this.#upgrade = upgrade;
+    const done = (): void => {
+      this.#upgrade = undefined;
+      this.#setFlow(this.#flowing); // what the reader asked for meanwhile
+    };
+    upgrade.then(done, done);
+    return upgrade;
+  }
+
+  async #startTls(raw: Socket, secureSocket: ClientSecureSocket, buffered: Buffer): Promise<void> {
+    let settings: Awaited<ReturnType<typeof prepareClientTls>>;
+    try {
+      settings = await prepareClientTls(secureSocket, this.#host, this.#port);
+      if (settings === undefined) {
+        throw new TcpError("startTls needs a ClientSecureSocket object (or none)", { code: "ERR_INVALID_ARGUMENT" });
+      }
+    } catch (error) {
+      // Nothing happened on the wire: the connection goes on in plain text.
+      this.#restorePlain(raw, buffered);
+      throw error;
+    }
+    if (this.#closing || raw.destroyed) throw alreadyClosed();
+    if (this.#reader.done) {
+      this.#restorePlain(raw, buffered);
+      throw new ConnectionClosedError(`${Messages.serverClosed} (before startTls)`);
+    }
+    raw.removeListener("end", this.#onEnd);
+    raw.removeListener("error", this.#onError);
+    raw.on("error", ignore); // the TLS socket reports the errors of the connection now
+    try {
+      await upgradeClientSocket(raw, buffered, settings, (socket: TLSSocket) => {
+        this.#socket = socket;
+        this.#tls = tlsInfoOf(socket);
+        this.#writer.rebind(socket);
+        this.#listen(socket);
+        if (!this.#flowing) socket.pause();
+      });
+    } catch (error) {
+      // Reads fail with why; the connection is closed (the peer expects TLS, plain text cannot go on).
+      this.#reader.fail(TcpError.wrap(error));
+      raw.destroy();
+      throw error;
+    }
+  }
+
+  /** A failed start before the handshake: the bytes taken go back, the plain socket is read again. */
+  #restorePlain(raw: Socket, buffered: Buffer): void {
+    if (raw.listeners("data").includes(this.#onData)) return;
+    this.#reader.push(buffered); // nothing arrived meanwhile: they are the oldest bytes again
+    raw.on("data", this.#onData);
+    if (this.#flowing) raw.resume();
+  }
+
   /** Sends FIN: the peer sees end of stream; reading goes on. */
   shutdownWrite(): Promise<void> {
-    return shutdownWrite(this.#socket, () => this.#closing);
+    return shutdownWrite(this.#socket, this.#writer, () => this.#closing);
   }
 
   /**
@@ -235,7 +427,36 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return this.close();
   }
 
-  #read(request: ReadRequest, options: ReadBytesOptions): Promise<Uint8Array> {
+  /** The reader's bytes go in from `socket` (the plain one, then the TLS one after an upgrade). */
+  #listen(socket: Socket): void {
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("error", this.#onError);
+  }
+
+  readonly #onData = (chunk: Buffer): void => this.#reader.push(chunk);
+  readonly #onEnd = (): void => this.#reader.end(new ConnectionClosedError());
+  readonly #onError = (error: Error): void => this.#reader.fail(connectionError(error));
+
+  /** Follows the reader's wish; while an upgrade runs the plain socket stays paused. */
+  #setFlow(flowing: boolean): void {
+    this.#flowing = flowing;
+    if (this.#upgrade !== undefined) return;
+    if (flowing) this.#socket.resume();
+    else this.#socket.pause();
+  }
+
+  #frameReader<T>(codec: Codec<T>): FrameReader<T> {
+    checkCodec(codec, "readFrame");
+    let reader = this.#frameReaders.get(codec) as FrameReader<T> | undefined;
+    if (reader === undefined) {
+      reader = new FrameReader(codec, this.#reader.queue);
+      this.#frameReaders.set(codec, reader as FrameReader<unknown>);
+    }
+    return reader;
+  }
+
+  #read(request: ByteRequest, options: ReadBytesOptions): Promise<Uint8Array> {
     if (this.#closing) return Promise.reject(alreadyClosed());
     const invalid = checkReadOptions(options);
     if (invalid !== undefined) return Promise.reject(invalid);

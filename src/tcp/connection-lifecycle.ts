@@ -147,6 +147,19 @@ export class ConnectionLifecycle {
     return `${this.#phase}/${this.#activity}`;
   }
 
+  /** Where the socket is. */
+  get phase(): Phase {
+    return this.#phase;
+  }
+
+  /**
+   * Whether the connection hands what it reads to the service now: open,
+   * with nothing running (so queued frames may be handed out, one by one).
+   */
+  get readsForService(): boolean {
+    return this.#phase === "open" && this.#activity === "idle";
+  }
+
   /** Whether a handler's promise is awaited (false once an immediate stop gave up on it). */
   get handlerRunning(): boolean {
     return this.#activity === "handler";

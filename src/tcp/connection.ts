@@ -5,17 +5,19 @@
  * {@link ConnectionLifecycle}; this class is the adapter around it: socket
  * events and service results become lifecycle events, and the lifecycle's
  * port calls become socket and service calls. It also owns the connection's
- * writer, which `Caller.writeBytes` and the write-backs share.
+ * writer, which `Caller.writeBytes` and the write-backs share. A framed
+ * service's queue lives in `frame-service.ts`; STARTTLS in `start-tls.ts`.
  *
  * @module
  */
 import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { ByteData } from "../core/bytes.js";
 import { Caller, type CallerHost } from "./caller.js";
 import { MAX_TIMER_MS } from "../core/clock.js";
 import { ConnectionLifecycle, type LifecyclePort, type WriteBack } from "./connection-lifecycle.js";
 import { channels, publish } from "../core/diagnostics.js";
-import { TcpError } from "../core/errors.js";
+import { TcpError, alreadyClosed } from "../core/errors.js";
 import { deliverError, guarded, isThenable } from "../core/guard.js";
 import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
 import { SocketWriter, type WriteSink } from "./socket-writer.js";
@@ -23,6 +25,9 @@ import { connectionError } from "./connection-error.js";
 import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
 import type { ProxyInfo } from "../proxy/header.js";
 import { proxyInfoOf } from "../proxy/proxy-info.js";
+import type { ListenerSecureSocket } from "../tls/secure-socket.js";
+import { FrameInput, serviceCodec } from "./frame-service.js";
+import { invalidState, listenerTlsFor, upgradeServerSocket } from "./start-tls.js";
 
 /** @internal Per-connection settings from the listener; times in ms, 0 = none. */
 export interface ConnectionSettings {
@@ -63,7 +68,8 @@ type DrivenSocket = Socket & { [CONNECTION]?: ServiceConnection };
  * @internal
  */
 export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
-  readonly #socket: Socket;
+  /** The accepted socket, or the TLS socket over it after `caller.startTls`. */
+  #socket: Socket;
   readonly caller: Caller;
   readonly #settings: ConnectionSettings;
   readonly #listenerService: Service;
@@ -84,6 +90,30 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   /** Resolves when the socket has closed (before `onClose`, which may wait for a handler). */
   #socketClosed: Promise<void> | undefined;
   #resolveSocketClosed: (() => void) | undefined;
+  /** A framed service's queue and codec (`framing`); undefined for a byte service. */
+  #frames: FrameInput | undefined;
+  /** The peer's FIN came while queued frames waited for a handler: told to the lifecycle once they are handled. */
+  #endHeld = false;
+  /** Inside a synchronous `onBytes` / `onFrame` call (where `caller.startTls` may be called). */
+  #inHandler = false;
+  /** Set while `caller.startTls` runs: reading waits, writes wait for it. */
+  #upgrade: Promise<void> | undefined;
+  /**
+   * While queued frames are handed out: the encoded replies of those handled
+   * synchronously, written as one (a write per frame costs a system call
+   * each). Any other write flushes it first, so the order holds.
+   */
+  #batch: Uint8Array[] | undefined;
+  /** What a STARTTLS handshake settled, taken when it completed (it stays readable after the close). */
+  #upgradedTls: TlsInfo | undefined;
+  /** Whether `onConnect` has settled (the service, and so its codec, is known). */
+  #serviceSettled = false;
+  /**
+   * Made when `caller.writeFrame` is called inside `onConnect` (a greeting):
+   * it and the writes after it wait for the codec, in call order.
+   */
+  #serviceKnown: Promise<void> | undefined;
+  #resolveServiceKnown: (() => void) | undefined;
 
   constructor(socket: Socket, id: string, service: Service, settings: ConnectionSettings) {
     this.#socket = socket;
@@ -122,8 +152,21 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
     ServiceConnection.#of(this).#handleData(chunk);
   }
 
+  static #onFrameData(this: Socket, chunk: Buffer): void {
+    const connection = ServiceConnection.#of(this);
+    connection.#frames!.push(chunk);
+    connection.#deliverFrames();
+  }
+
   static #onPeerEnd(this: Socket): void {
-    ServiceConnection.#of(this).#lifecycle.peerEnded();
+    const connection = ServiceConnection.#of(this);
+    const frames = connection.#frames;
+    // Whole frames still queued behind a handler are handled before the end is.
+    if (frames !== undefined && frames.buffered > 0 && connection.#lifecycle.phase === "open" && !connection.#lifecycle.readsForService) {
+      connection.#endHeld = true;
+    } else {
+      connection.#peerEnded();
+    }
   }
 
   static #onIdle(this: Socket): void {
@@ -211,13 +254,32 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
       this.#refuse(result);
       return;
     }
-    this.#service = result !== null && typeof result === "object" ? result : null;
+    const service = result !== null && typeof result === "object" ? result : null;
+    if (service !== null) {
+      let codec;
+      try {
+        codec = serviceCodec(service);
+      } catch (error) {
+        this.#refuse(error);
+        return;
+      }
+      if (codec !== undefined) this.#frames = new FrameInput(codec);
+    }
+    this.#service = service;
+    this.#settleService();
     this.#lifecycle.connected();
+  }
+
+  /** onConnect settled: writes that waited for the service's codec go out, in order. */
+  #settleService(): void {
+    this.#serviceSettled = true;
+    this.#resolveServiceKnown?.();
   }
 
   /** `onConnect` failed: the listener-level `onError` hears of it; the connection closes. */
   #refuse(error: unknown): void {
     this.#service = null;
+    this.#settleService();
     const service = this.#listenerService;
     const onError = service.onError === undefined ? undefined : (e: TcpError) => service.onError!(e);
     deliverError(this.caller.id, TcpError.wrap(error), onError);
@@ -229,32 +291,105 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   #handleData(chunk: Buffer): void {
     // Called directly, not through a closure: nothing is allocated per chunk.
     let result: OnBytesResult | Promise<OnBytesResult>;
+    this.#inHandler = true;
     try {
       result = this.#service!.onBytes!(chunk, this.caller);
     } catch (error) {
       this.#reportError(error);
       return;
+    } finally {
+      this.#inHandler = false;
     }
     this.#afterCall(result);
   }
 
-  /** What a handler returned: wait for a promise (reading paused), or write back its bytes. */
-  #afterCall(result: OnBytesResult | Promise<OnBytesResult>): void {
+  /**
+   * Hands queued whole frames to `onFrame`, one at a time, while the
+   * lifecycle reads for the service: a handler's promise or a full socket
+   * stops it, and `resume` starts it again.
+   */
+  #deliverFrames(): void {
+    const frames = this.#frames!;
+    const batch: Uint8Array[] = [];
+    this.#batch = batch;
+    try {
+      while (this.#lifecycle.readsForService && this.#upgrade === undefined) {
+        let decoded;
+        try {
+          decoded = frames.next();
+        } catch (error) {
+          // The stream cannot be resynchronised: tell the service, close after the replies so far.
+          this.#flushBatch();
+          this.#reportError(error);
+          this.#lifecycle.closeRequested();
+          return;
+        }
+        if (decoded === undefined) return;
+        let result: unknown;
+        this.#inHandler = true;
+        try {
+          result = this.#service!.onFrame!(decoded.frame, this.caller);
+        } catch (error) {
+          this.#reportError(error);
+          continue;
+        } finally {
+          this.#inHandler = false;
+        }
+        if (result === undefined || result === null) continue;
+        if (!(result instanceof Error) && !isThenable(result)) {
+          try {
+            frames.encodeInto(result, batch);
+          } catch (error) {
+            this.#reportError(error);
+          }
+          continue;
+        }
+        this.#flushBatch();
+        this.#afterCall(result as OnBytesResult, true);
+      }
+    } finally {
+      this.#flushBatch();
+      this.#batch = undefined;
+    }
+  }
+
+  /** Writes the batched replies of synchronously handled frames as one write-back. */
+  #flushBatch(): void {
+    const batch = this.#batch;
+    if (batch === undefined || batch.length === 0) return;
+    const data = Buffer.concat(batch); // one copy, one system call
+    batch.length = 0;
+    const writeBack = this.#handleResult(data);
+    if (writeBack !== "none") this.#lifecycle.wroteBack(writeBack);
+  }
+
+  /** The peer's FIN, as the lifecycle hears it (after a framed service's last whole frame). */
+  #peerEnded(): void {
+    const unfinished = this.#frames?.unfinished();
+    if (unfinished !== undefined) this.#reportError(unfinished);
+    this.#lifecycle.peerEnded();
+  }
+
+  /**
+   * What a handler returned: wait for a promise (reading paused), or write
+   * back its bytes (`framed`: the frame, encoded with the connection's codec).
+   */
+  #afterCall(result: OnBytesResult | Promise<OnBytesResult>, framed = false): void {
     if (isThenable<OnBytesResult>(result)) {
       this.#lifecycle.handlerStarted();
       result.then(
-        (value) => this.#afterHandler(value),
+        (value) => this.#afterHandler(value, framed),
         (error: unknown) => this.#afterHandlerError(error),
       );
     } else if (result !== undefined && result !== null) {
-      const writeBack = this.#handleResult(result);
+      const writeBack = this.#handleResult(result, framed);
       if (writeBack !== "none") this.#lifecycle.wroteBack(writeBack);
     }
   }
 
-  #afterHandler(result: OnBytesResult): void {
+  #afterHandler(result: OnBytesResult, framed: boolean): void {
     if (!this.#lifecycle.handlerRunning) return; // an immediate stop gave up on it
-    this.#lifecycle.handlerSettled(result === undefined || result === null ? "none" : this.#handleResult(result));
+    this.#lifecycle.handlerSettled(result === undefined || result === null ? "none" : this.#handleResult(result, framed));
   }
 
   #afterHandlerError(error: unknown): void {
@@ -264,9 +399,19 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   }
 
   /** Writes back returned bytes (reporting a returned error): what the lifecycle must wait for. */
-  #handleResult(result: Exclude<OnBytesResult, void | undefined | null>): WriteBack {
+  #handleResult(returned: unknown, framed = false): WriteBack {
+    let result = returned;
+    if (framed && !(result instanceof Error)) {
+      try {
+        result = this.#frames!.encode(result);
+      } catch (error) {
+        this.#reportError(error);
+        return "none";
+      }
+    }
     if (typeof result === "string" || result instanceof Uint8Array) {
       if (this.#socket.destroyed || !this.#lifecycle.writesBack) return "none";
+      if (this.#upgrade !== undefined) return this.#writeBackAfterUpgrade(result);
       // Through the connection's writer: in order with caller.writeBytes, and under the listener's
       // writeTimeout. Without a promise: this connection hears how it ended (writeSettled).
       if (this.#writerNow().writeFor(result, this)) return "none"; // the kernel took it at once
@@ -326,12 +471,115 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   }
 
   get tls(): TlsInfo | undefined {
-    return tlsInfoOf(this.#socket);
+    return this.#upgradedTls ?? tlsInfoOf(this.#socket);
   }
 
   /** `Caller.writeBytes`: in call order with the write-backs, under the same time-out. */
   write(data: ByteData): Promise<void> {
+    if (this.#batch !== undefined) this.#flushBatch(); // replies to earlier frames go first
+    if (this.#serviceKnown !== undefined && !this.#serviceSettled) {
+      return this.#serviceKnown.then(() => this.write(data)); // behind a greeting frame
+    }
+    const upgrade = this.#upgrade;
+    if (upgrade !== undefined) {
+      // Not in plain text in the middle of a handshake: after it (failed, the writer refuses).
+      const write = (): Promise<void> => this.#writerNow().write(data);
+      return upgrade.then(write, write);
+    }
     return this.#writerNow().write(data);
+  }
+
+  /** `Caller.writeFrame`: `frame` encoded with the service's codec, then as `write`. */
+  writeFrame(frame: unknown): Promise<void> {
+    if (!this.#serviceSettled) {
+      // Inside onConnect: the codec is the one of the service it is about to return.
+      this.#serviceKnown ??= new Promise((resolve) => (this.#resolveServiceKnown = resolve));
+      return this.#serviceKnown.then(() => this.writeFrame(frame));
+    }
+    const frames = this.#frames;
+    if (frames === undefined) {
+      return Promise.reject(invalidState("caller.writeFrame needs a ConnectionService with framing (a codec)"));
+    }
+    let bytes: Buffer;
+    try {
+      bytes = frames.encode(frame);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.write(bytes);
+  }
+
+  /** A write-back returned while a STARTTLS handshake runs: sent after it, encrypted. */
+  #writeBackAfterUpgrade(data: ByteData): WriteBack {
+    const send = (): void => {
+      if (this.#writerNow().writeFor(data, this)) this.writeSettled(undefined);
+    };
+    this.#upgrade!.then(send, send);
+    return "queued";
+  }
+
+  /**
+   * `Caller.startTls`: the server side of STARTTLS, from within a handler.
+   * Reading stops at once; the bytes not handed to the service (a framed
+   * service's queue, `unconsumed`) go to the handshake first; writes wait
+   * for it. Rejects with `ERR_INVALID_STATE` outside a handler or when TLS
+   * is on, with a `TlsError` when the handshake fails (the connection is
+   * then closed).
+   */
+  startTls(secureSocket: ListenerSecureSocket, unconsumed: Uint8Array | undefined): Promise<void> {
+    const raw = this.#socket;
+    if (this.#upgrade !== undefined || tlsInfoOf(raw) !== undefined) {
+      return Promise.reject(invalidState("caller.startTls: TLS is already on (or being started) on this connection"));
+    }
+    if (!this.#inHandler && !this.#lifecycle.handlerRunning) {
+      return Promise.reject(
+        invalidState("caller.startTls must be called from onBytes or onFrame (while reading is paused), after the protocol's go-ahead"),
+      );
+    }
+    if (unconsumed !== undefined && !(unconsumed instanceof Uint8Array)) {
+      return Promise.reject(new TcpError("caller.startTls: unconsumed must be a Uint8Array", { code: "ERR_INVALID_ARGUMENT" }));
+    }
+    if (raw.destroyed || this.#lifecycle.phase !== "open") return Promise.reject(alreadyClosed());
+    // From now on nothing reads the plain socket: what arrives stays in its buffer for the TLS socket.
+    raw.pause();
+    raw.removeListener("data", ServiceConnection.#onData);
+    raw.removeListener("data", ServiceConnection.#onFrameData);
+    const queued = this.#frames?.takeAll();
+    const buffered = Buffer.concat([unconsumed ?? Buffer.alloc(0), queued ?? Buffer.alloc(0)]);
+    const upgrade = this.#upgradeTo(raw, secureSocket, buffered);
+    this.#upgrade = upgrade;
+    const done = (): void => {
+      this.#upgrade = undefined;
+      // A handler that did not await startTls has returned: read on (the lifecycle skipped it meanwhile).
+      if (!this.#socket.destroyed && this.#lifecycle.readsForService) this.resume();
+    };
+    upgrade.then(done, done);
+    return upgrade;
+  }
+
+  async #upgradeTo(raw: Socket, secureSocket: ListenerSecureSocket, buffered: Buffer): Promise<void> {
+    try {
+      const settings = await listenerTlsFor(secureSocket);
+      if (raw.destroyed || this.#lifecycle.phase !== "open") throw alreadyClosed();
+      // The TLS socket reports the connection's errors and end from now on; the plain one's close stays followed.
+      raw.removeListener("error", ServiceConnection.#onSocketError);
+      raw.removeListener("end", ServiceConnection.#onPeerEnd);
+      raw.on("error", discard);
+      raw.setTimeout(0);
+      await upgradeServerSocket(raw, buffered, settings, (socket: TLSSocket) => {
+        (socket as DrivenSocket)[CONNECTION] = this;
+        this.#socket = socket;
+        this.#upgradedTls = tlsInfoOf(socket);
+        this.#writer?.rebind(socket);
+        socket.on("error", ServiceConnection.#onSocketError);
+        socket.on("end", ServiceConnection.#onPeerEnd);
+        if (this.#settings.idleTimeoutMs > 0) this.#armIdle(this.#settings.idleTimeoutMs);
+        socket.on("data", this.#dataListener()); // the socket starts paused: the lifecycle resumes it
+      });
+    } catch (error) {
+      raw.destroy();
+      throw TcpError.wrap(error, "ERR_TLS");
+    }
   }
 
   /**
@@ -351,20 +599,40 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
     this.#socket.pause();
   }
 
-  /** @internal */
+  /** @internal Queued whole frames go first; the socket reads on only when none starts a handler. */
   resume(): void {
+    if (this.#upgrade !== undefined) return; // the upgrade reads on when done
+    if (this.#frames !== undefined && this.#lifecycle.readsForService) {
+      if (this.#frames.buffered > 0) {
+        this.#deliverFrames();
+        if (!this.#lifecycle.readsForService) return;
+      }
+      if (this.#endHeld) {
+        this.#endHeld = false;
+        this.#peerEnded();
+        return;
+      }
+    }
     this.#socket.resume();
   }
 
   /** @internal */
   startReading(): void {
-    this.#socket.on("data", this.#service?.onBytes === undefined ? discard : ServiceConnection.#onData);
+    this.#socket.on("data", this.#dataListener());
+  }
+
+  /** Where the service's bytes go: `onFrame` through the codec, `onBytes`, or nowhere. */
+  #dataListener(): (this: Socket, chunk: Buffer) => void {
+    const service = this.#service;
+    if (service?.onFrame !== undefined) return ServiceConnection.#onFrameData;
+    return service?.onBytes === undefined ? discard : ServiceConnection.#onData;
   }
 
   /** @internal */
   discard(): void {
     const socket = this.#socket;
     socket.removeListener("data", ServiceConnection.#onData);
+    socket.removeListener("data", ServiceConnection.#onFrameData);
     socket.on("data", discard);
     socket.resume();
   }
@@ -376,7 +644,9 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
    */
   endWrite(peerEnded: boolean): void {
     const socket = this.#socket;
-    socket.end();
+    // Through the writer when there is one: on Bun and Deno it may still hold slices of earlier writes.
+    if (this.#writer === undefined) socket.end();
+    else this.#writer.end();
     // With the peer's FIN in and nothing left unsent, the close follows at once: no
     // wait to bound (this spares a timer per connection when the client closes first).
     const closesAtOnce = peerEnded && socket.writableLength === 0;

@@ -89,6 +89,8 @@ function fixedTlsSetting(a: ListenerTlsSettings, b: ListenerTlsSettings): string
     return "mutualSsl.verifyClient";
   }
   if (a.handshakeTimeoutMs !== b.handshakeTimeoutMs) return "handshakeTimeout";
+  // The handshake guard checks the negotiated suite against the list it was started with.
+  if (JSON.stringify([...(a.allowedCiphers ?? [])]) !== JSON.stringify([...(b.allowedCiphers ?? [])])) return "ciphers";
   if (JSON.stringify(a.serverOptions.ALPNProtocols) !== JSON.stringify(b.serverOptions.ALPNProtocols)) return "alpnProtocols";
   return undefined;
 }
@@ -302,7 +304,7 @@ export class Listener {
    * keep the session they have. Bad material rejects (a `TlsError`, as from
    * `start()`) and the material in use stays. What the TLS server fixes at
    * `start()` cannot change this way: `mutualSsl` on or off, `verifyClient`,
-   * `handshakeTimeout`, `alpnProtocols` (a `TlsError` names the field).
+   * `handshakeTimeout`, `alpnProtocols`, `ciphers` (a `TlsError` names the field).
    *
    * @example
    * ```ts

@@ -3,6 +3,11 @@
  * write time-out that fires only when the kernel takes no bytes for that
  * long, and a bound on bytes queued in user space.
  *
+ * Progress is what the kernel took. Node's socket handle tells how much of
+ * the write in flight is still unsent; where a socket does not (Bun, Deno),
+ * writes go to it one slice at a time, each slice after the one before has
+ * been taken, so every slice taken is a completion the time-out counts.
+ *
  * @module
  */
 import type { Socket } from "node:net";
@@ -51,6 +56,20 @@ export const WRITTEN: Promise<void> = Promise.resolve();
  */
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Bytes per write when the socket does not tell its progress: the least the
+ * peer must take per write time-out period (and one socket read's worth).
+ */
+export const SLICE_BYTES = 64 * 1024;
+
+/** A write waiting, in sliced mode, for its remaining slices to go to the socket. */
+interface Sliced {
+  readonly pending: PendingWrite;
+  readonly buffer: Buffer;
+  /** Bytes of `buffer` already handed to the socket. */
+  offset: number;
+}
+
 export interface SocketWriterOptions {
   /** No progress for this long rejects every pending write and destroys the socket; 0 = never. */
   writeTimeoutMs: number;
@@ -58,16 +77,34 @@ export interface SocketWriterOptions {
   maxQueuedBytes: number;
   /** The time-out's clock. @default realClock */
   clock?: Clock;
+  /**
+   * Write in slices even where the socket reports its unsent bytes (tests use
+   * it to run the Bun/Deno path on Node). Default: only where it does not.
+   */
+  slices?: boolean;
 }
 
 export class SocketWriter {
-  readonly #socket: Socket;
+  #socket: Socket;
   readonly #options: SocketWriterOptions;
   /** Writes in {@link #inFlight} not settled yet (a close settles them before their callbacks run). */
   #unsettled = 0;
   /** One entry per `socket.write` made with a callback that has not run, in call order (callbacks run in that order). */
   readonly #inFlight: PendingWrite[] = [];
-  readonly #tryWithoutCallback: boolean;
+  #tryWithoutCallback: boolean;
+  /**
+   * Set when the socket does not report how much of a write is unsent: then
+   * every tracked write waits in {@link #backlog} and goes out a slice at a
+   * time ({@link #pump}), and {@link end} waits for the backlog.
+   */
+  #sliced: boolean;
+  readonly #backlog: Sliced[] = [];
+  /** Bytes in the backlog not yet handed to the socket (they count against maxQueuedBytes). */
+  #backlogBytes = 0;
+  #sliceInFlight = false;
+  #sliceCallback: ((error: Error | null | undefined) => void) | undefined;
+  /** The callbacks of {@link end} calls waiting for the backlog; undefined when none waits. */
+  #endWaiting: Array<((error?: Error | null) => void) | undefined> | undefined;
   /**
    * The progress timer. It is not cleared when the last pending write completes
    * (that cost a timer per write on TLS, where every write completes later):
@@ -96,6 +133,19 @@ export class SocketWriter {
     this.#options = options;
     this.#clock = options.clock ?? realClock;
     this.#tryWithoutCallback = writesCompleteAtOnce(socket);
+    this.#sliced = options.slices === true || unsentInFlight(socket) === undefined;
+  }
+
+  /**
+   * Sends later writes to `socket`: the TLS socket a STARTTLS upgrade made
+   * over the one this writer had. Writes still in flight finish on the old
+   * socket first (Node sends them before any TLS byte), in order.
+   */
+  rebind(socket: Socket): void {
+    this.#socket = socket;
+    this.#tryWithoutCallback = writesCompleteAtOnce(socket);
+    // A backlog still going out keeps its mode; the next writes follow it.
+    if (this.#backlog.length === 0) this.#sliced = this.#options.slices === true || unsentInFlight(socket) === undefined;
   }
 
   /** Resolves once every byte of `data` is handed to the kernel. */
@@ -136,7 +186,7 @@ export class SocketWriter {
     }
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return alreadyClosed();
-    const queued = socket.writableLength;
+    const queued = socket.writableLength + this.#backlogBytes;
     if (queued > 0 && queued + buffer.length > this.#options.maxQueuedBytes) {
       return new TcpError(
         `Write refused: ${queued} bytes are still unsent (limit ${this.#options.maxQueuedBytes}); await earlier writes first`,
@@ -156,6 +206,8 @@ export class SocketWriter {
   #tryAtOnce(buffer: Buffer): Buffer | undefined {
     const socket = this.#socket;
     if (!this.#tryWithoutCallback || this.#unsettled !== 0 || socket.writableLength !== 0) return buffer;
+    // Not tried whole where progress is seen only per write: what the kernel did not take would be invisible.
+    if (this.#sliced && buffer.length > SLICE_BYTES) return buffer;
     socket.write(buffer);
     if (socket.writableLength === 0 && socket.errored == null) return undefined;
     return EMPTY;
@@ -164,6 +216,13 @@ export class SocketWriter {
   /** Writes `buffer` with the shared callback; `pending` is settled when it is done. */
   #track(buffer: Buffer, pending: PendingWrite): void {
     this.#unsettled++;
+    if (this.#sliced) {
+      this.#backlog.push({ pending, buffer, offset: 0 });
+      this.#backlogBytes += buffer.length;
+      this.#pump();
+      this.#armTimer();
+      return;
+    }
     this.#inFlight.push(pending);
     this.#writeCallback ??= (error) => this.#onWriteCallback(error);
     this.#socket.write(buffer, this.#writeCallback);
@@ -184,6 +243,63 @@ export class SocketWriter {
     this.#clearTimer();
     // The entries stay in #inFlight: their callbacks still come, and find them settled.
     for (const pending of this.#inFlight) this.#settle(pending, this.#whyClosed());
+    this.#failBacklog(this.#whyClosed());
+  }
+
+  /**
+   * Sends FIN after every write made so far, as `socket.end(callback)` does
+   * (where writes wait in this writer's backlog, once they have gone out).
+   */
+  end(callback?: (error?: Error | null) => void): void {
+    if (this.#backlog.length === 0) this.#socket.end(callback);
+    else (this.#endWaiting ??= []).push(callback);
+  }
+
+  /** Sliced mode: hands the next slice of the backlog's head to the socket, if none is in flight. */
+  #pump(): void {
+    if (this.#sliceInFlight) return;
+    const head = this.#backlog[0];
+    if (head === undefined) {
+      const waiting = this.#endWaiting;
+      this.#endWaiting = undefined;
+      for (const callback of waiting ?? []) this.#socket.end(callback);
+      return;
+    }
+    const { buffer, offset } = head;
+    const end = Math.min(offset + SLICE_BYTES, buffer.length);
+    const slice = offset === 0 && end === buffer.length ? buffer : buffer.subarray(offset, end);
+    head.offset = end;
+    this.#backlogBytes -= end - offset;
+    this.#sliceInFlight = true;
+    this.#sliceCallback ??= (error) => this.#onSliceWritten(error);
+    this.#socket.write(slice, this.#sliceCallback);
+  }
+
+  #onSliceWritten(error: Error | null | undefined): void {
+    this.#sliceInFlight = false;
+    this.#completed++;
+    const head = this.#backlog[0];
+    if (head === undefined) return; // closed meanwhile: every write is settled
+    if (error || this.#socket.destroyed) {
+      this.#failBacklog(this.#writeFailure(error));
+      return;
+    }
+    if (head.offset === head.buffer.length) {
+      this.#backlog.shift();
+      this.#settle(head.pending, undefined);
+      this.#lapseTimerIfIdle();
+    }
+    this.#pump();
+  }
+
+  /** Settles every write in the backlog with `error` (and a waiting end); none of it will go out. */
+  #failBacklog(error: TcpError): void {
+    if (this.#backlog.length === 0) return;
+    for (const { pending } of this.#backlog.splice(0)) this.#settle(pending, error);
+    this.#backlogBytes = 0;
+    const waiting = this.#endWaiting;
+    this.#endWaiting = undefined;
+    for (const callback of waiting ?? []) callback?.(error);
   }
 
   /**
@@ -201,12 +317,18 @@ export class SocketWriter {
     this.#completed++;
     // Node calls back without an error for a write still in flight when the socket was
     // destroyed (a peer's reset, say): its bytes did not all reach the kernel.
-    if (error || this.#socket.destroyed) {
-      const closed = this.#closed ? this.#whyClosed() : this.#socket.destroyed ? alreadyClosed() : undefined;
-      this.#settle(pending, closed ?? new TcpError(withCause(Messages.writeFailed, error), { code: "ERR_WRITE", cause: error }));
-    } else {
-      this.#settle(pending, undefined);
-    }
+    this.#settle(pending, error || this.#socket.destroyed ? this.#writeFailure(error) : undefined);
+    this.#lapseTimerIfIdle();
+  }
+
+  /** Why a write whose callback brought `error` (or found the socket destroyed) failed. */
+  #writeFailure(error: Error | null | undefined): TcpError {
+    const closed = this.#closed ? this.#whyClosed() : this.#socket.destroyed ? alreadyClosed() : undefined;
+    return closed ?? new TcpError(withCause(Messages.writeFailed, error), { code: "ERR_WRITE", cause: error });
+  }
+
+  /** With nothing pending the progress timer no longer holds the process open. */
+  #lapseTimerIfIdle(): void {
     if (this.#unsettled === 0 && this.#timerRefed) {
       this.#timer!.unref();
       this.#timerRefed = false;

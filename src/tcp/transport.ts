@@ -12,6 +12,7 @@ import tls from "node:tls";
 import { ConnectError, Messages, TcpError, TlsError, abortedError, timedOut, withCause } from "../core/errors.js";
 import { realClock, type TimerHandle } from "../core/clock.js";
 import { isValidPort } from "../core/units.js";
+import { outsidePinnedCiphers } from "../tls/cipher-pin.js";
 import { abortHandshakes, guardHandshakes } from "../tls/handshake-guard.js";
 import { HANDSHAKE_FAILED, handshakeFailed } from "../tls/tls-errors.js";
 import type { ClientTlsSettings, ListenerTlsSettings } from "../tls/secure-config.js";
@@ -107,7 +108,9 @@ export async function connectSocket(options: SocketConnectOptions): Promise<net.
         reject(error);
       }
     };
-    const onReady = (): void => finish(undefined);
+    // The runtime's TLS library may have used a suite outside the configured ones (see cipher-pin).
+    const onReady = (): void =>
+      finish(secure === undefined ? undefined : outsidePinnedCiphers(socket as tls.TLSSocket, secure.allowedCiphers, `${Messages.connect}: `));
     const onConnect = (): void => {
       tcpConnected = true;
       if (secure === undefined) {

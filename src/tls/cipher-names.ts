@@ -175,7 +175,8 @@ const IANA_TO_OPENSSL: ReadonlyMap<string, string> = new Map([
   ["TLS_PSK_WITH_NULL_SHA", "PSK-NULL-SHA"],
 ]);
 
-const OPENSSL_NAMES: ReadonlySet<string> = new Set(IANA_TO_OPENSSL.values());
+/** OpenSSL name → IANA name (the reverse of the table above). */
+const OPENSSL_TO_IANA: ReadonlyMap<string, string> = new Map([...IANA_TO_OPENSSL].map(([iana, openssl]) => [openssl, iana]));
 
 /** A cipher list for Node, and which protocol generations it can serve. */
 export interface OpenSslCipherList {
@@ -185,6 +186,8 @@ export interface OpenSslCipherList {
   readonly tls13: boolean;
   /** Whether a suite for TLS 1.2 or earlier is listed. */
   readonly tls12: boolean;
+  /** The listed suites by IANA name (what `getCipher().standardName` reports). */
+  readonly ianaNames: ReadonlySet<string>;
 }
 
 /**
@@ -195,18 +198,27 @@ export interface OpenSslCipherList {
 export function toOpenSslCipherList(names: readonly string[]): OpenSslCipherList {
   let tls13 = false;
   let tls12 = false;
+  const ianaNames = new Set<string>();
   const mapped = names.map((name) => {
     if (typeof name !== "string") throw new Error(`Unsupported cipher suite: ${String(name)}`);
     const iana = name.startsWith("SSL_") ? `TLS_${name.slice(4)}` : name;
     if (TLS13_SUITES.has(iana)) {
       tls13 = true;
+      ianaNames.add(iana);
       return iana;
     }
     tls12 = true;
     const openssl = IANA_TO_OPENSSL.get(iana);
-    if (openssl !== undefined) return openssl;
-    if (OPENSSL_NAMES.has(name)) return name;
+    if (openssl !== undefined) {
+      ianaNames.add(iana);
+      return openssl;
+    }
+    const fromOpenSsl = OPENSSL_TO_IANA.get(name);
+    if (fromOpenSsl !== undefined) {
+      ianaNames.add(fromOpenSsl);
+      return name;
+    }
     throw new Error(`Unsupported cipher suite: ${name}`);
   });
-  return { ciphers: mapped.join(":"), tls13, tls12 };
+  return { ciphers: mapped.join(":"), tls13, tls12, ianaNames };
 }

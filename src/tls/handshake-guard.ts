@@ -10,12 +10,15 @@ import type net from "node:net";
 import type tls from "node:tls";
 import { MAX_TIMER_MS, realClock, type TimerHandle } from "../core/clock.js";
 import { TlsError } from "../core/errors.js";
+import { outsidePinnedCiphers } from "./cipher-pin.js";
 import { HANDSHAKE_FAILED, handshakeFailed } from "./tls-errors.js";
 
 /** How the guard hands on sockets and failures. */
 export interface HandshakeGuardOptions {
   readonly refuseUntrustedClients: boolean;
   readonly handshakeTimeoutMs: number;
+  /** The configured cipher suites (IANA names); a handshake that used another is refused. */
+  readonly allowedCiphers: ReadonlySet<string> | undefined;
   /** A socket that completed the handshake; it is paused. */
   readonly onSecure: (socket: tls.TLSSocket) => void;
   readonly onError: (error: TlsError) => void;
@@ -75,6 +78,12 @@ export function guardHandshakes(server: tls.Server, options: HandshakeGuardOptio
       if (!guard.stopped) options.onError(clientRefused(socket.authorizationError));
       return;
     }
+    const outside = outsidePinnedCiphers(socket, options.allowedCiphers);
+    if (outside !== undefined) {
+      socket.destroy();
+      if (!guard.stopped) options.onError(outside);
+      return;
+    }
     socket.allowHalfOpen = true; // as plain connections: a last reply still goes out after the peer's FIN
     options.onSecure(socket);
   });
@@ -83,7 +92,8 @@ export function guardHandshakes(server: tls.Server, options: HandshakeGuardOptio
     // Node's handshake timer only reports; closing is ours.
     socket.destroy();
     if (guard.stopped) return;
-    if (error.code === "ERR_TLS_HANDSHAKE_TIMEOUT") {
+    // Deno reports Node's message without Node's code.
+    if (error.code === "ERR_TLS_HANDSHAKE_TIMEOUT" || error.message === "TLS handshake timeout") {
       const seconds = options.handshakeTimeoutMs / 1000;
       options.onError(new TlsError(`${HANDSHAKE_FAILED}: timed out after ${seconds}s`, { cause: error }));
     } else if (socket.authorizationError) {

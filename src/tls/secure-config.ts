@@ -15,6 +15,7 @@ import { secondsToMs } from "../core/units.js";
 import { toOpenSslCipherList } from "./cipher-names.js";
 import { isKeyStore, loadIdentity, loadTrust } from "./material.js";
 import { TlsMessages } from "./messages.js";
+import { opensslReason } from "./reason-text.js";
 import type { CertKey, ClientSecureSocket, KeyStore, ListenerSecureSocket, TrustStore } from "./secure-socket.js";
 import { clientSessions } from "./session-cache.js";
 import { SniTable, isSniName } from "./sni.js";
@@ -28,6 +29,8 @@ export interface ClientTlsSettings {
   readonly handshakeTimeoutMs: number;
   /** Follows a socket made with `connectOptions`: keeps the sessions the server sends for the next connect. */
   readonly attach: (socket: tls.TLSSocket) => void;
+  /** The configured cipher suites (IANA names), checked after the handshake; undefined = any. */
+  readonly allowedCiphers: ReadonlySet<string> | undefined;
 }
 
 /** What the listener side of the transport needs. */
@@ -40,6 +43,8 @@ export interface ListenerTlsSettings {
   readonly handshakeTimeoutMs: number;
   /** The certificates picked by server name (`sni`); empty without it. */
   readonly sni: SniTable;
+  /** The configured cipher suites (IANA names), checked after the handshake; undefined = any. */
+  readonly allowedCiphers: ReadonlySet<string> | undefined;
 }
 
 /** The longest a TLS session may live (RFC 8446 caps ticket lifetimes at 7 days). */
@@ -97,6 +102,7 @@ export async function prepareClientTls(
       ...(cached === undefined ? {} : { session: cached.session }),
     },
     handshakeTimeoutMs: common.handshakeTimeoutMs,
+    allowedCiphers: common.allowedCiphers,
     attach(socket) {
       let peer: PeerCertificateInfo | undefined;
       socket.once("secureConnect", () => {
@@ -150,6 +156,7 @@ export async function prepareListenerTls(secure: ListenerSecureSocket | undefine
     refuseUntrustedClients: mutual !== undefined && verifyClient === "OPTIONAL",
     handshakeTimeoutMs: common.handshakeTimeoutMs,
     sni,
+    allowedCiphers: common.allowedCiphers,
   };
 }
 
@@ -183,7 +190,8 @@ function checkFlags<T extends object>(secure: T, fields: ReadonlyArray<keyof T &
 function contextError(cause: unknown, original: unknown = cause): TlsError {
   // A bad number keeps its code: callers match ERR_INVALID_ARGUMENT for every bad argument.
   const code = original instanceof TcpError && original.code === "ERR_INVALID_ARGUMENT" ? original.code : undefined;
-  return new TlsError(withCause(TlsMessages.sslContext, cause), {
+  const detail = cause instanceof Error ? opensslReason(cause.message) : cause;
+  return new TlsError(withCause(TlsMessages.sslContext, detail), {
     ...(original instanceof Error ? { cause: original } : {}),
     ...(code === undefined ? {} : { code }),
   });
@@ -219,6 +227,7 @@ interface CommonSettings {
   readonly contextOptions: { minVersion: NodeTlsVersion; maxVersion: NodeTlsVersion; ciphers?: string };
   readonly alpn: string[] | undefined;
   readonly handshakeTimeoutMs: number;
+  readonly allowedCiphers: ReadonlySet<string> | undefined;
 }
 
 /** The settings both sides share: versions, ciphers, ALPN, handshake time-out. */
@@ -226,9 +235,11 @@ function commonSettings(secure: ClientSecureSocket | ListenerSecureSocket): Comm
   try {
     let { min, max } = versionRange(secure.protocol);
     let ciphers: string | undefined;
+    let allowedCiphers: ReadonlySet<string> | undefined;
     if (secure.ciphers !== undefined && secure.ciphers.length > 0) {
       const list = toOpenSslCipherList(secure.ciphers);
       ciphers = list.ciphers;
+      allowedCiphers = list.ianaNames;
       // Node keeps its default TLS 1.3 suites when none is listed: turn the version off instead.
       if (!list.tls13) max = Math.min(max, VERSIONS.indexOf("TLSv1.2"));
       if (!list.tls12) min = Math.max(min, VERSIONS.indexOf("TLSv1.3"));
@@ -238,6 +249,7 @@ function commonSettings(secure: ClientSecureSocket | ListenerSecureSocket): Comm
       contextOptions: { minVersion: VERSIONS[min]!, maxVersion: VERSIONS[max]!, ...(ciphers === undefined ? {} : { ciphers }) },
       alpn: alpnList(secure.alpnProtocols),
       handshakeTimeoutMs: secondsToMs(secure.handshakeTimeout, DEFAULT_HANDSHAKE_SECONDS, "secureSocket.handshakeTimeout"),
+      allowedCiphers,
     };
   } catch (error) {
     throw contextError(error);
@@ -284,7 +296,7 @@ async function loadOrFail<T>(load: () => Promise<T>, prefix = ""): Promise<T> {
   try {
     return await load();
   } catch (error) {
-    throw contextError(`${prefix}${error instanceof Error ? error.message : String(error)}`, error);
+    throw contextError(`${prefix}${error instanceof Error ? opensslReason(error.message) : String(error)}`, error);
   }
 }
 
@@ -294,7 +306,7 @@ async function createContext(options: () => Promise<tls.SecureContextOptions>, p
   try {
     return tls.createSecureContext(loaded);
   } catch (error) {
-    throw contextError(`${prefix}${error instanceof Error ? error.message : String(error)}`, error);
+    throw contextError(`${prefix}${error instanceof Error ? opensslReason(error.message) : String(error)}`, error);
   }
 }
 

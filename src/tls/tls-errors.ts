@@ -4,20 +4,22 @@
  * @module
  */
 import { TlsError } from "../core/errors.js";
+import { opensslReason } from "./reason-text.js";
 
 /** The start of every handshake failure message. */
 export const HANDSHAKE_FAILED = "TLS handshake failed";
 
 /**
  * OpenSSL's reason for a failure ("unsupported protocol", "no shared cipher"),
- * without the error-queue prefix and source path Node puts around it; other
- * errors (certificate checks, resets) by their message.
+ * without the error-queue prefix and source path Node puts around it, in
+ * OpenSSL's wording on Bun and Deno too; other errors (certificate checks,
+ * resets) by their message.
  */
 export function tlsReason(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const { code, reason } = error as { code?: unknown; reason?: unknown };
   const fromOpenSsl = typeof code === "string" && code.startsWith("ERR_SSL_");
-  return fromOpenSsl && typeof reason === "string" && reason.length > 0 ? reason : error.message;
+  return opensslReason(fromOpenSsl && typeof reason === "string" && reason.length > 0 ? reason : error.message);
 }
 
 /** `<prefix>TLS handshake failed: <reason>`, keeping the original error as `cause`. */

@@ -83,12 +83,14 @@ export function tlsInfoOf(socket: Socket): TlsInfo | undefined {
 
 function describe(socket: TLSSocket, resumedPeer?: PeerCertificateInfo): TlsInfo {
   const cipher = socket.getCipher();
+  const peerCertificate = peerCertificateOf(socket) ?? resumedPeer;
   return {
     protocol: socket.getProtocol() ?? "unknown",
     cipher: cipher.standardName ?? cipher.name,
     alpnProtocol: typeof socket.alpnProtocol === "string" ? socket.alpnProtocol : undefined,
-    peerVerified: socket.authorized,
-    peerCertificate: peerCertificateOf(socket) ?? resumedPeer,
+    // No certificate, nothing verified (Deno's listener says `authorized` without one).
+    peerVerified: socket.authorized && peerCertificate !== undefined,
+    peerCertificate,
     sessionReused: socket.isSessionReused(),
     serverName: typeof socket.servername === "string" && socket.servername.length > 0 ? socket.servername : undefined,
   };

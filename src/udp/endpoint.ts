@@ -39,10 +39,17 @@ export class UdpEndpoint {
   constructor(opened: OpenUdpSocket, events: EndpointEvents) {
     this.#opened = opened;
     const socket = opened.socket;
+    const peer = opened.remote === undefined ? undefined : { host: normalizeAddress(opened.remote.address), port: opened.remote.port };
     socket.on("message", (data: Buffer, from: RemoteInfo) => {
-      events.onDatagram({ remoteHost: normalizeAddress(from.address), remotePort: from.port, data });
+      const remoteHost = normalizeAddress(from.address);
+      // The kernel filters a connected socket's datagrams on Node and Bun; Deno's connect() does not.
+      if (peer !== undefined && (remoteHost !== peer.host || from.port !== peer.port)) return;
+      events.onDatagram({ remoteHost, remotePort: from.port, data });
     });
     socket.on("error", (error: Error) => {
+      // An unconnected socket cannot tell which send an ICMP error answers; Node never reports
+      // one there, Bun does. A connected socket's refusal is its peer's, and is reported.
+      if (peer === undefined && isIcmpError(error)) return;
       events.onError(new UdpError(withCause(UdpMessages.receiveFailed, error), { code: "ERR_SOCKET", cause: error }));
     });
     this.#closed = new Promise((resolve) => socket.once("close", resolve));
@@ -180,4 +187,10 @@ function tooLarge(length: number, limit: number, ipv4: boolean, cause?: Error): 
     `Datagram too large: ${length} bytes; the UDP maximum over IPv${ipv4 ? 4 : 6} is ${limit} bytes (EMSGSIZE)`,
     cause === undefined ? { code: "ERR_MESSAGE_SIZE" } : { code: "ERR_MESSAGE_SIZE", cause },
   );
+}
+
+/** Errors a socket reports for an ICMP message (port or host unreachable) about an earlier send. */
+function isIcmpError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "ECONNREFUSED" || code === "EHOSTUNREACH" || code === "ENETUNREACH";
 }

@@ -1,11 +1,12 @@
 /**
- * Runs the real `tcpkit` command (`node dist/src/cli/main.js ...`) as a child
- * process for tests. Every child is awaited to its `close` (exit and stdio
- * closed), and killed when it overruns its time, so a test leaves no process
- * or pipe behind.
+ * Runs the real `tcpkit` command (`dist/src/cli/main.js ...`) as a child
+ * process for tests, on the runtime the test runs under (Node, Bun or Deno).
+ * Every child is awaited to its `close` (exit and stdio closed), and killed
+ * when it overruns its time, so a test leaves no process or pipe behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { scriptCommand } from "./runtime.js";
 
 /** The compiled entry point, next to this file in dist/. */
 export const cliPath = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -27,7 +28,8 @@ export class CliProcess {
   #watchers = new Set<() => void>();
 
   constructor(args: readonly string[]) {
-    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const [command, argv] = scriptCommand(cliPath, args);
+    const child = spawn(command, argv, { stdio: ["pipe", "pipe", "pipe"] });
     this.child = child;
     child.stdin!.on("error", () => {}); // the command may exit before reading all of it
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -85,17 +87,30 @@ export class CliProcess {
 
   /** Sends `signal` and waits for the process to end (killing it if it has not after `timeoutMs`). */
   async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 10_000): Promise<CliResult> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    if (this.child.exitCode === null && this.child.signalCode === null) this.#signal(signal);
     return this.finish(timeoutMs);
   }
 
   /** Waits for the process to end on its own, killing it if it overruns `timeoutMs`. */
   async finish(timeoutMs = 10_000): Promise<CliResult> {
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+    const timer = setTimeout(() => this.#signal("SIGKILL"), timeoutMs);
     try {
       return await this.closed;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Sends `signal` by pid rather than `child.kill()`: after `kill()`, Deno's
+   * ChildProcess reports the signal as the cause of the exit even when the
+   * command handled it and exited with its own code, and sends no second signal.
+   */
+  #signal(signal: NodeJS.Signals): void {
+    try {
+      if (this.child.pid !== undefined) process.kill(this.child.pid, signal);
+    } catch {
+      // already gone
     }
   }
 

@@ -9,8 +9,7 @@
  * once. It keeps built values, never raw bytes: those stay in the connection's
  * queue until the whole frame is taken.
  */
-import type { ByteView, Codec, DecodedFrame, Decoder } from "../../src/framing/index.js";
-import { TcpError } from "../../src/index.js";
+import { TcpError, type ByteView, type Codec, type DecodedFrame, type Decoder } from "../../src/index.js";
 
 /** One RESP2 value. */
 export type RespValue =

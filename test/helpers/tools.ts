@@ -5,10 +5,11 @@
  * CI installs them all and sets TCPKIT_REQUIRE_TOOLS=1, so there a missing
  * tool fails its tests instead of skipping them.
  */
+import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 
-export type Tool = "openssl" | "keytool" | "python3";
+export type Tool = "openssl" | "keytool" | "python3" | "redis-server" | "redis-cli";
 
 const onPathCache = new Map<Tool, boolean>();
 
@@ -45,4 +46,26 @@ export function requireTool(...tools: Tool[]): string | false {
   const missing = tools.filter((tool) => !onPath(tool));
   if (missing.length === 0) return false;
   return `needs ${missing.join(" and ")}, not found on the PATH (install it to run this test; see "Tests and the tools they need" in the README)`;
+}
+
+/** The Python that Debian's python3-* packages install into (not a pyenv or venv one on the PATH). */
+export const SYSTEM_PYTHON = "/usr/bin/python3";
+
+const moduleCache = new Map<string, boolean>();
+
+/**
+ * Like {@link requireTool}, for a module of the system's Python
+ * (`/usr/bin/python3 -c "import <name>"`), e.g. `aiosmtpd` from Debian's
+ * `python3-aiosmtpd`.
+ */
+export function requirePythonModule(name: string, debianPackage: string): string | false {
+  if (process.env["TCPKIT_REQUIRE_TOOLS"] === "1") return false;
+  let found = moduleCache.get(name);
+  if (found === undefined) {
+    const result = spawnSync(SYSTEM_PYTHON, ["-c", `import ${name}`], { stdio: "ignore", timeout: 10_000 });
+    found = result.status === 0;
+    moduleCache.set(name, found);
+  }
+  if (found) return false;
+  return `needs ${SYSTEM_PYTHON} with the ${name} module, not found (apt-get install ${debianPackage}; see "Tests and the tools they need" in the README)`;
 }
