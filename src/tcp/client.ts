@@ -9,7 +9,7 @@ import { channels, publish } from "../core/diagnostics.js";
 import { ConnectError, ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } from "../core/errors.js";
 import { toBuffer, type ByteData } from "../core/bytes.js";
 import { SocketWriter } from "./socket-writer.js";
-import { StreamReader, type ReadRequest } from "../core/stream-reader.js";
+import { StreamReader, type ReadOptions, type ReadRequest } from "../core/stream-reader.js";
 import { checkObject, checkReadOptions } from "../core/arguments.js";
 import { invalidArgument, positiveInteger } from "../core/units.js";
 import { checkConnectArguments, type ClientSettings } from "./client-config.js";
@@ -71,6 +71,9 @@ export interface ReadUntilOptions extends ReadBytesOptions {
 
 const MiB = 1024 * 1024;
 
+/** The request of every `readBytes` (requests are read-only). */
+const CHUNK: ReadRequest = { kind: "chunk" };
+
 /**
  * A connected TCP client.
  *
@@ -87,6 +90,10 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
   readonly #reader: StreamReader;
   readonly #writer: SocketWriter;
   readonly #readTimeoutMs: number;
+  /** The options of every read without a signal (they are read-only to the reader). */
+  readonly #plainReadOptions: ReadOptions;
+  /** The request of the last `readExactly`, reused while the length repeats. */
+  #lastExactly: { readonly kind: "exactly"; readonly length: number } | undefined;
   readonly #closed: Promise<void>;
   readonly #tls: TlsInfo | undefined;
   #closing = false;
@@ -129,6 +136,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     this.#socket = socket;
     this.#tls = tlsInfoOf(socket);
     this.#readTimeoutMs = settings.readTimeoutMs;
+    this.#plainReadOptions = { timeoutMs: settings.readTimeoutMs };
     this.#reader = new StreamReader({
       highWaterMark: settings.highWaterMark,
       maxPendingReads: settings.maxPendingReads,
@@ -194,16 +202,21 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * peer's FIN it rejects with `Connection closed by the server.`; writing
    * stays open until {@link shutdownWrite}, {@link close} or a reset.
    */
-  readBytes(options: ReadBytesOptions = {}): Promise<Uint8Array> {
-    return this.#read({ kind: "chunk" }, options);
+  readBytes(options?: ReadBytesOptions): Promise<Uint8Array> {
+    return this.#read(CHUNK, options);
   }
 
   /** Exactly `length` bytes; rejects with `ConnectionClosedError` if the peer closes first. */
-  readExactly(length: number, options: ReadBytesOptions = {}): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(length) || length < 0 || length > 0x7fffffff) {
-      return Promise.reject(invalidArgument("length", "an integer from 0 to 2147483647", length));
+  readExactly(length: number, options?: ReadBytesOptions): Promise<Uint8Array> {
+    let request = this.#lastExactly;
+    if (request?.length !== length) {
+      if (!Number.isSafeInteger(length) || length < 0 || length > 0x7fffffff) {
+        return Promise.reject(invalidArgument("length", "an integer from 0 to 2147483647", length));
+      }
+      // Requests are read-only: a loop reading the same length reuses one.
+      request = this.#lastExactly = { kind: "exactly", length };
     }
-    return this.#read({ kind: "exactly", length }, options);
+    return this.#read(request, options);
   }
 
   /**
@@ -271,10 +284,13 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return this.close();
   }
 
-  #read(request: ReadRequest, options: ReadBytesOptions): Promise<Uint8Array> {
+  #read(request: ReadRequest, options: ReadBytesOptions | undefined): Promise<Uint8Array> {
     if (this.#closing) return Promise.reject(alreadyClosed());
+    if (options === undefined) return this.#reader.read(request, this.#plainReadOptions);
     const invalid = checkReadOptions(options);
     if (invalid !== undefined) return Promise.reject(invalid);
+    // Without a signal, one options object serves every read.
+    if (options.signal === undefined) return this.#reader.read(request, this.#plainReadOptions);
     return this.#reader.read(request, { timeoutMs: this.#readTimeoutMs, signal: options.signal });
   }
 }
