@@ -7,6 +7,10 @@ import type { ProxyHeaderOptions } from "../src/proxy/index.js";
 import { encodeProxyHeader, V1_MAX_LENGTH } from "../src/proxy/index.js";
 import { formatIPv6, parseIPv6 } from "../src/proxy/ip-address.js";
 import { feed, splitAt } from "./helpers/proxy-bytes.js";
+import { skipOn } from "./helpers/runtime.js";
+
+const NON_CANONICAL_IPV6 = "net.SocketAddress, the reference these properties compare with, does not put IPv6 text in canonical form here (e.g. keeps ::0:0:0:0.0.0.0); our own formatter is checked against fixed cases above";
+const skipNonCanonical = skipOn("bun", NON_CANONICAL_IPV6) || skipOn("deno", NON_CANONICAL_IPV6);
 
 const SEED = 0x454e43; // "ENC"
 
@@ -104,7 +108,7 @@ const endpoints = fc.oneof(
 );
 
 describe("encodeProxyHeader and ProxyHeaderParser together (properties)", () => {
-  it("round-trips any header split at random points, keeping the bytes after it", () => {
+  it("round-trips any header split at random points, keeping the bytes after it", { skip: skipNonCanonical }, () => {
     fc.assert(
       fc.property(fc.constantFrom(1, 2) as fc.Arbitrary<1 | 2>, endpoints, port, port, fc.uint8Array({ maxLength: 64 }), fc.array(fc.nat(200), { maxLength: 6 }), (version, [a, b], p, q, trailing, cuts) => {
         const bytes = encodeProxyHeader({ version, source: { host: a, port: p }, destination: { host: b, port: q } });
@@ -123,7 +127,7 @@ describe("encodeProxyHeader and ProxyHeaderParser together (properties)", () => 
     );
   });
 
-  it("formats IPv6 exactly as Node does, and parses its own output back", () => {
+  it("formats IPv6 exactly as Node does, and parses its own output back", { skip: skipNonCanonical }, () => {
     fc.assert(
       fc.property(ipv6, (text) => {
         const bytes = parseIPv6(text);

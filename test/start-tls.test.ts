@@ -26,6 +26,7 @@ import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { rawClient, rawServer, readFully } from "./helpers/peers.js";
 import { pkiForThisFile } from "./helpers/pki.js";
 import { requireTool } from "./helpers/tools.js";
+import { skipOn } from "./helpers/runtime.js";
 
 checkLeaksAfterEachTest();
 
@@ -276,7 +277,9 @@ describe("STARTTLS: bytes after the go-ahead", { skip }, () => {
     }
   });
 
-  test("client: plain text injected behind the go-ahead goes to the handshake (and fails it), never to a read", async () => {
+  test("client: plain text injected behind the go-ahead goes to the handshake (and fails it), never to a read", {
+    skip: skipOn("bun", "Bun's tls.connect({ socket }) does not read bytes put back with socket.unshift(): the injected text is dropped (neither handed out nor fed to the handshake); no upstream issue found"),
+  }, async () => {
     const key = readFileSync(pki.serverKey);
     const cert = readFileSync(pki.serverCert);
     const server = await rawServer((socket) => {

@@ -67,19 +67,45 @@ export interface StreamReaderOptions {
   clock?: Clock;
 }
 
-interface PendingRead {
+/**
+ * A read that waits. A class rather than an object literal so every record
+ * has one shape; it holds the promise's own resolve and reject (captured
+ * without a closure per read, see {@link capture}).
+ */
+class PendingRead {
   readonly request: ReadRequest;
   readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
-  resolve(value: unknown): void;
-  reject(error: TcpError): void;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: TcpError) => void;
   /** When this read gives up (clock ms); 0 for never. */
-  deadline: number;
+  deadline = 0;
   /** `received` when the deadline was last armed: progress re-arms it. */
   receivedAtArm: number;
   /** For `until`: where the next delimiter search starts. */
-  searchFrom: number;
-  onAbort: (() => void) | undefined;
+  searchFrom = 0;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(request: ReadRequest, options: ReadOptions, receivedAtArm: number) {
+    this.request = request;
+    this.timeoutMs = options.timeoutMs;
+    this.signal = options.signal;
+    this.resolve = capturedResolve!;
+    this.reject = capturedReject!;
+    this.receivedAtArm = receivedAtArm;
+  }
+}
+
+/**
+ * The executor of every waiting read's promise: it stores the promise's
+ * functions here for the {@link PendingRead} made next, so a read costs no
+ * closure (the executor runs synchronously inside `new Promise`).
+ */
+let capturedResolve: ((value: unknown) => void) | undefined;
+let capturedReject: ((error: TcpError) => void) | undefined;
+function capture(resolve: (value: unknown) => void, reject: (error: TcpError) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
 }
 
 /** Why no more bytes will come, once that is known. */
@@ -199,30 +225,22 @@ export class StreamReader {
         }),
       );
     }
-    return new Promise<unknown>((resolve, reject) => {
-      const read: PendingRead = {
-        request,
-        timeoutMs: options.timeoutMs,
-        signal: options.signal,
-        resolve,
-        reject,
-        deadline: 0,
-        receivedAtArm: this.#received,
-        searchFrom: 0,
-        onAbort: undefined,
-      };
-      if (read.timeoutMs > 0) {
-        read.deadline = this.#clock.now() + read.timeoutMs;
-        this.#armFor(read, read.timeoutMs);
-      }
-      if (read.signal !== undefined) {
-        const signal = read.signal;
-        read.onAbort = () => this.#drop(read, readAbortedError(signal));
-        signal.addEventListener("abort", read.onAbort, { once: true });
-      }
-      this.#pending.push(read);
-      this.#updateFlow();
-    });
+    const promise = new Promise<unknown>(capture);
+    const read = new PendingRead(request, options, this.#received);
+    capturedResolve = capturedReject = undefined;
+    if (read.timeoutMs > 0) {
+      read.deadline = this.#clock.now() + read.timeoutMs;
+      this.#armFor(read, read.timeoutMs);
+    }
+    if (read.signal !== undefined) {
+      const signal = read.signal;
+      read.onAbort = () => this.#drop(read, readAbortedError(signal));
+      signal.addEventListener("abort", read.onAbort, { once: true });
+    }
+    this.#pending.push(read);
+    // A waiting read lets the socket flow; it could only have been paused with no read waiting.
+    if (!this.#flowing) this.#updateFlow();
+    return promise;
   }
 
   #finish(terminal: Terminal): void {

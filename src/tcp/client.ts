@@ -11,7 +11,7 @@ import { channels, publish } from "../core/diagnostics.js";
 import { ConnectError, ConnectionClosedError, Messages, TcpError, alreadyClosed, withCause } from "../core/errors.js";
 import { toBuffer, type ByteData } from "../core/bytes.js";
 import { SocketWriter } from "./socket-writer.js";
-import { StreamReader, type ByteRequest } from "../core/stream-reader.js";
+import { StreamReader, type ByteRequest, type ReadOptions } from "../core/stream-reader.js";
 import { checkObject, checkReadOptions } from "../core/arguments.js";
 import { invalidArgument, positiveInteger } from "../core/units.js";
 import { checkConnectArguments, type ClientConfiguration, type ClientSettings } from "./client-config.js";
@@ -44,6 +44,9 @@ const MiB = 1024 * 1024;
 
 function ignore(): void {}
 
+/** The request of every `readBytes` (requests are read-only). */
+const CHUNK: ByteRequest = { kind: "chunk" };
+
 /**
  * A connected TCP client.
  *
@@ -61,6 +64,10 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
   readonly #reader: StreamReader;
   readonly #writer: SocketWriter;
   readonly #readTimeoutMs: number;
+  /** The options of every read without a signal (they are read-only to the reader). */
+  readonly #plainReadOptions: ReadOptions;
+  /** The request of the last `readExactly`, reused while the length repeats. */
+  #lastExactly: { readonly kind: "exactly"; readonly length: number } | undefined;
   readonly #closed: Promise<void>;
   #tls: TlsInfo | undefined;
   #closing = false;
@@ -114,6 +121,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     this.#port = settings.port;
     this.#tls = tlsInfoOf(socket);
     this.#readTimeoutMs = settings.readTimeoutMs;
+    this.#plainReadOptions = { timeoutMs: settings.readTimeoutMs };
     this.#reader = new StreamReader({
       highWaterMark: settings.highWaterMark,
       maxPendingReads: settings.maxPendingReads,
@@ -185,16 +193,21 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * peer's FIN it rejects with `Connection closed by the server.`; writing
    * stays open until {@link shutdownWrite}, {@link close} or a reset.
    */
-  readBytes(options: ReadBytesOptions = {}): Promise<Uint8Array> {
-    return this.#read({ kind: "chunk" }, options);
+  readBytes(options?: ReadBytesOptions): Promise<Uint8Array> {
+    return this.#read(CHUNK, options);
   }
 
   /** Exactly `length` bytes; rejects with `ConnectionClosedError` if the peer closes first. */
-  readExactly(length: number, options: ReadBytesOptions = {}): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(length) || length < 0 || length > 0x7fffffff) {
-      return Promise.reject(invalidArgument("length", "an integer from 0 to 2147483647", length));
+  readExactly(length: number, options?: ReadBytesOptions): Promise<Uint8Array> {
+    let request = this.#lastExactly;
+    if (request?.length !== length) {
+      if (!Number.isSafeInteger(length) || length < 0 || length > 0x7fffffff) {
+        return Promise.reject(invalidArgument("length", "an integer from 0 to 2147483647", length));
+      }
+      // Requests are read-only: a loop reading the same length reuses one.
+      request = this.#lastExactly = { kind: "exactly", length };
     }
-    return this.#read({ kind: "exactly", length }, options);
+    return this.#read(request, options);
   }
 
   /**
@@ -456,10 +469,13 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return reader;
   }
 
-  #read(request: ByteRequest, options: ReadBytesOptions): Promise<Uint8Array> {
+  #read(request: ByteRequest, options: ReadBytesOptions | undefined): Promise<Uint8Array> {
     if (this.#closing) return Promise.reject(alreadyClosed());
+    if (options === undefined) return this.#reader.read(request, this.#plainReadOptions);
     const invalid = checkReadOptions(options);
     if (invalid !== undefined) return Promise.reject(invalid);
+    // Without a signal, one options object serves every read.
+    if (options.signal === undefined) return this.#reader.read(request, this.#plainReadOptions);
     return this.#reader.read(request, { timeoutMs: this.#readTimeoutMs, signal: options.signal });
   }
 }
