@@ -16,8 +16,8 @@ import { exitWhenStdinCloses, reply } from "./proc.js";
 
 const certDir = process.argv[2] ?? "";
 
-/** Time-outs (seconds) the hostile-peer phases rely on; the runner reads them from `listen`. */
-export const SOAK_TIMEOUTS = { idle: 2, handshake: 1, write: 1 } as const;
+/** Time-outs (seconds) the hostile-peer phases rely on; bench/soak.ts expects these values. */
+const SOAK_TIMEOUTS = { idle: 2, handshake: 1, write: 1 } as const;
 
 /** What the never-reading phase writes per `writeBytes`; awaited one at a time, so at most this is queued. */
 const FLOOD_CHUNK = new Uint8Array(256 * 1024);

@@ -108,12 +108,16 @@ async function pool(count: number, concurrency: number, deadline: number, task: 
 function open(port: number, secure: tls.ConnectionOptions | undefined): Promise<net.Socket | undefined> {
   return new Promise((resolve) => {
     const socket = secure === undefined ? net.connect({ host: "127.0.0.1", port }) : tls.connect({ ...secure, host: "127.0.0.1", port });
+    // Bounded: a connect the kernel keeps retrying (a full accept queue) counts as failed after 10 s.
+    const timer = setTimeout(() => fail(), 10_000);
     const fail = (): void => {
+      clearTimeout(timer);
       socket.destroy();
       resolve(undefined);
     };
     socket.once("error", fail);
     socket.once(secure === undefined ? "connect" : "secureConnect", () => {
+      clearTimeout(timer);
       socket.off("error", fail);
       resolve(socket);
     });
@@ -284,7 +288,7 @@ async function runPhases(soak: Soak, tlsOptions: tls.ConnectionOptions): Promise
 
   // 4. slowloris: one byte now, the next only after longer than the idle time-out.
   await soak.phase("slowloris", plan.slowloris, async (port, during) => {
-    const idleMs = 2_000;
+    const idleMs = 2_000; // the idleTimeout of bench/soak-server.ts
     const everyMs = 3_000;
     let clientErrors = 0;
     let closedByServer = 0;
@@ -350,6 +354,7 @@ async function runPhases(soak: Soak, tlsOptions: tls.ConnectionOptions): Promise
       closed.push(new Promise((resolve) => socket.once("close", () => resolve(Date.now() - opened))));
     });
     await during();
+    // handshakeTimeout is 1 s in bench/soak-server.ts; the rest is slack for a loaded machine.
     const bound = sleep(1_000 + 10_000).then(() => undefined);
     const lived = await Promise.race([Promise.all(closed), bound]);
     for (const socket of sockets) socket.destroy();
