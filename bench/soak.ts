@@ -323,6 +323,7 @@ async function runPhases(soak: Soak, tlsOptions: tls.ConnectionOptions): Promise
         }),
       );
     });
+    await sleep(500); // let the server accept the last ones before sampling (well inside the idle time-out)
     await during();
     const bound = sleep(idleMs + everyMs + 10_000).then(() => "timeout");
     const outcome = await Promise.race([Promise.all(closed).then(() => "closed"), bound]);
