@@ -11,6 +11,7 @@ import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { startListener } from "./helpers/listeners.js";
 import { destroyed, rawClient, readFully } from "./helpers/peers.js";
 import { pkiForThisFile } from "./helpers/pki.js";
+import { skipOn } from "./helpers/runtime.js";
 
 checkLeaksAfterEachTest();
 const pki = pkiForThisFile();
@@ -52,7 +53,9 @@ function echoWithEvents(): { service: Parameters<typeof startListener>[0]; close
 }
 
 describe("Listener stats", () => {
-  it("counts accepted, closed, refused and payload bytes each way on plain TCP", async () => {
+  it("counts accepted, closed, refused and payload bytes each way on plain TCP", {
+    skip: skipOn("deno", "it counts a refusal over maxConnections, which Deno's node:net Server does not enforce (see docs/runtimes.md)"),
+  }, async () => {
     const { service, closes, errors } = echoWithEvents();
     const listener = await startListener(service, { maxConnections: 1 });
     assert.deepEqual(listener.stats(), ZERO);
