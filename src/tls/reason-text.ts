@@ -75,6 +75,9 @@ export function opensslReason(reason: string): string {
   // Deno: "received corrupt message of type InvalidContentType (SSL routines:ssl3_get_record:wrong version number)"
   const embedded = /\([^():]+:[^():]+:([^():]+)\)$/.exec(reason);
   if (embedded !== null) return embedded[1]!;
+  // Deno, when the handshake runs on a socket handed over from a plain server (the PROXY / limits accept path):
+  // "TLS accept error: received corrupt message of type InvalidContentType" (a plain-text client).
+  if (/received corrupt message of type InvalidContentType$/.test(reason)) return "wrong version number";
   // Bun's wording for a PKCS#12 store whose MAC does not verify (a wrong password).
   if (/^PFX MAC verification failed\b/.test(reason)) return "mac verify failure";
   return reason;
