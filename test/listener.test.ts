@@ -16,6 +16,7 @@ import { deferred } from "./helpers/deferred.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { startListener } from "./helpers/listeners.js";
 import { destroyed, rawClient, readFully, readToEnd } from "./helpers/peers.js";
+import { skipOn } from "./helpers/runtime.js";
 
 checkLeaksAfterEachTest();
 
@@ -462,7 +463,9 @@ describe("Listener", () => {
     await destroyed(socket);
   });
 
-  it("closes an extra connection over maxConnections at once", async () => {
+  it("closes an extra connection over maxConnections at once", {
+    skip: skipOn("deno", "the refusal is not reported on Deno: its node:net Server emits no 'drop' event (see docs/runtimes.md)"),
+  }, async () => {
     const refused = deferred<TcpError>();
     const listener = await startListener({ ...echo, onError: (e) => refused.resolve(e) }, { maxConnections: 1 });
     const first = await Client.connect("127.0.0.1", listener.localPort, { timeout: 5 });
