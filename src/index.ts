@@ -33,7 +33,7 @@ export {
   TlsError,
   WriteTimeoutError,
 } from "./core/errors.js";
-export type { SubclassOptions, TcpErrorCode, TcpErrorOptions } from "./core/errors.js";
+export type { ArgumentCheckingOptions, SubclassOptions, TcpErrorCode, TcpErrorOptions } from "./core/errors.js";
 export { ERROR_CODES } from "./core/error-codes.js";
 export { channels as diagnosticsChannels } from "./core/diagnostics.js";
 export { TlsMessages } from "./tls/messages.js";
