@@ -10,6 +10,7 @@ import type { Server } from "node:net";
 import { realClock, type TimerHandle } from "../core/clock.js";
 import type { ServiceConnection } from "./connection.js";
 
+/** @internal A listener's stop in progress (graceful, with its time-out, or forced). */
 export class ListenerStop {
   readonly #connections: readonly ServiceConnection[];
   #draining = false;
