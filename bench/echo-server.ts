@@ -7,7 +7,7 @@
  */
 import net from "node:net";
 import { Listener } from "../src/index.js";
-import { exitWhenStdinCloses, reply } from "./proc.js";
+import { exitWhenStdinCloses, onStdinLines, reply } from "./proc.js";
 import { tlsEchoServer } from "./tls-servers.js";
 
 let connections = 0;
@@ -65,20 +65,12 @@ async function main(): Promise<void> {
       connections: tlsConnections?.() ?? listener?.connectionCount ?? connections,
     };
   };
-  process.stdin.setEncoding("utf8");
-  let buffered = "";
-  process.stdin.on("data", (text: string) => {
-    buffered += text;
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) !== -1) {
-      const command = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      if (command === "gc" && gc !== undefined) {
-        gc();
-        gc();
-      }
-      reply(stats());
+  onStdinLines((command) => {
+    if (command === "gc" && gc !== undefined) {
+      gc();
+      gc();
     }
+    reply(stats());
   });
   exitWhenStdinCloses();
   reply({ port });

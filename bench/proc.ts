@@ -118,6 +118,21 @@ export function nodeChild(core: Core, script: string, args: readonly string[], n
   return new JsonChild(core, "/bin/sh", ["-c", raise, ...argv]);
 }
 
+/** Calls `handle` with each line the runner writes to this child's stdin (trimmed). */
+export function onStdinLines(handle: (line: string) => void): void {
+  process.stdin.setEncoding("utf8");
+  let buffered = "";
+  process.stdin.on("data", (text: string) => {
+    buffered += text;
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) !== -1) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      handle(line);
+    }
+  });
+}
+
 /** Makes a child exit when the runner closes its stdin (or dies). */
 export function exitWhenStdinCloses(cleanup: () => void = () => {}): void {
   process.stdin.on("end", () => {

@@ -9,10 +9,11 @@
  * - `stop` gracefully stops the phase's listener: `{}`.
  * It exits when stdin closes.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Listener, type Caller, type ListenerConfiguration, type Service, type TcpError } from "../src/index.js";
-import { exitWhenStdinCloses, reply } from "./proc.js";
+import { exitWhenStdinCloses, onStdinLines, reply } from "./proc.js";
+import { softFdLimit } from "../src/tcp/fd-watch.js";
 
 const certDir = process.argv[2] ?? "";
 
@@ -87,17 +88,6 @@ function openFds(): number {
   }
 }
 
-/** The soft limit on open files, from /proc/self/limits; undefined if unknown or unlimited. */
-function softFileLimit(): number | undefined {
-  try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
-    const soft = Number(line?.split(/\s{2,}/)[1]);
-    return Number.isSafeInteger(soft) ? soft : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function stats(): object {
@@ -120,7 +110,7 @@ function stats(): object {
 async function handle(command: string): Promise<object> {
   const [verb, arg = ""] = command.split(" ");
   if (verb === "stats") return stats();
-  if (verb === "limit") return { fileLimit: softFileLimit() ?? null };
+  if (verb === "limit") return { fileLimit: softFdLimit() ?? null };
   if (verb === "listen") {
     if (listener !== undefined) throw new Error("a phase listener is already running");
     const { config, service } = setup(arg);
@@ -149,18 +139,10 @@ async function handle(command: string): Promise<object> {
   throw new Error(`unknown command ${command}`);
 }
 
-process.stdin.setEncoding("utf8");
-let buffered = "";
 let queue: Promise<void> = Promise.resolve();
-process.stdin.on("data", (text: string) => {
-  buffered += text;
-  let newline: number;
-  while ((newline = buffered.indexOf("\n")) !== -1) {
-    const command = buffered.slice(0, newline).trim();
-    buffered = buffered.slice(newline + 1);
-    // One command at a time, answers in order.
-    queue = queue.then(() => handle(command).then(reply, (error: unknown) => reply({ error: String(error) })));
-  }
+onStdinLines((command) => {
+  // One command at a time, answers in order.
+  queue = queue.then(() => handle(command).then(reply, (error: unknown) => reply({ error: String(error) })));
 });
 exitWhenStdinCloses();
 reply({ ready: true, pid: process.pid });

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
 import { nodeChild, type JsonChild } from "./proc.js";
+import { softFdLimit } from "../src/tcp/fd-watch.js";
 
 interface Sample {
   fds: number;
@@ -62,17 +63,6 @@ const FD_SLACK = 5;
 const PAYLOAD = Buffer.alloc(64, 0x61);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The soft limit on open files of this process, from /proc/self/limits. */
-function softFileLimit(): number | undefined {
-  try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
-    const soft = Number(line?.split(/\s{2,}/)[1]);
-    return Number.isSafeInteger(soft) ? soft : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A throw-away self-signed P-256 certificate for localhost, made by openssl in a temp dir. */
 function makePki(): string {
@@ -216,7 +206,7 @@ function table(baseline: Sample, results: readonly PhaseResult[]): string {
 }
 
 async function main(): Promise<void> {
-  const limit = softFileLimit();
+  const limit = softFdLimit();
   const certDir = makePki();
   const server = nodeChild(0, "soak-server.js", [certDir], ["--expose-gc"]);
   let failed = false;

@@ -15,8 +15,8 @@ import { readFileSync, readdirSync } from "node:fs";
 /** Below this many free descriptors, accepting is about to fail (libuv's reserve takes one). */
 const LOW_WATER = 3;
 
-/** The soft limit on open files of this process, when the OS tells (Linux). */
-function softFdLimit(): number | undefined {
+/** The soft limit on open files of this process, when the OS tells (Linux; undefined if unlimited). */
+export function softFdLimit(): number | undefined {
   try {
     const match = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
     return match === null ? undefined : Number(match[1]);
