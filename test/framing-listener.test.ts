@@ -24,54 +24,9 @@ import { encoded, splitAt } from "./helpers/framing.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
 import { rawClient, readFully, readToEnd } from "./helpers/peers.js";
 import { command, resp, type RespValue } from "./helpers/resp-codec.js";
+import { serve } from "./helpers/serve.js";
 
 checkLeaksAfterEachTest();
-
-interface Served {
-  readonly port: number;
-  readonly errors: TcpError[];
-  readonly listenerErrors: TcpError[];
-  /** Resolves when `count` connections have run onClose. */
-  closed(count?: number): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** A listener on 127.0.0.1:0 whose every connection gets `make(caller)`; errors and closes are recorded. */
-async function serve(make: (caller: Caller) => ConnectionService): Promise<Served> {
-  const listener = new Listener(0, { localHost: "127.0.0.1" });
-  const errors: TcpError[] = [];
-  const listenerErrors: TcpError[] = [];
-  let closes = 0;
-  let wake: (() => void) | undefined;
-  listener.attach({
-    onConnect(caller) {
-      const service = make(caller);
-      return {
-        ...service,
-        onError(error, c) {
-          errors.push(error);
-          return service.onError?.(error, c);
-        },
-        onClose(c) {
-          closes++;
-          wake?.();
-          return service.onClose?.(c);
-        },
-      };
-    },
-    onError: (error) => void listenerErrors.push(error),
-  });
-  await listener.start();
-  return {
-    port: listener.localPort,
-    errors,
-    listenerErrors,
-    async closed(count = 1) {
-      while (closes < count) await new Promise<void>((resolve) => (wake = resolve));
-    },
-    stop: () => listener.immediateStop(),
-  };
-}
 
 async function writePieces(socket: net.Socket, pieces: readonly Uint8Array[]): Promise<void> {
   for (const piece of pieces) {

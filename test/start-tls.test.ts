@@ -27,6 +27,7 @@ import { rawClient, rawServer, readFully } from "./helpers/peers.js";
 import { pkiForThisFile } from "./helpers/pki.js";
 import { requireTool } from "./helpers/tools.js";
 import { skipOn } from "./helpers/runtime.js";
+import { serve } from "./helpers/serve.js";
 
 checkLeaksAfterEachTest();
 
@@ -38,48 +39,6 @@ const text = lines({ maxLength: 1000 });
 const encode = (line: string): Uint8Array => Buffer.from(line);
 const decode = (line: Uint8Array): string => Buffer.from(line).toString();
 const serverTls = (): ListenerSecureSocket => ({ key: { certFile: pki.serverCert, keyFile: pki.serverKey } });
-
-interface Server {
-  readonly port: number;
-  readonly errors: TcpError[];
-  readonly callers: Caller[];
-  /** Resolves once `count` connections have run onClose. */
-  closed(count?: number): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function serve(make: (caller: Caller) => ConnectionService): Promise<Server> {
-  const listener = new Listener(0, { localHost: "127.0.0.1" });
-  const errors: TcpError[] = [];
-  const callers: Caller[] = [];
-  let closes = 0;
-  let wake: (() => void) | undefined;
-  listener.attach({
-    onConnect(caller) {
-      callers.push(caller);
-      const service = make(caller);
-      return {
-        ...service,
-        onError: (error) => void errors.push(error),
-        onClose: () => {
-          closes++;
-          wake?.();
-        },
-      };
-    },
-    onError: (error) => void errors.push(error),
-  });
-  await listener.start();
-  return {
-    port: listener.localPort,
-    errors,
-    callers,
-    async closed(count = 1) {
-      while (closes < count) await new Promise<void>((resolve) => (wake = resolve));
-    },
-    stop: () => listener.immediateStop(),
-  };
-}
 
 /**
  * A line service after SMTP's shape: `STARTTLS` → "220 Go ahead" then the
@@ -164,7 +123,7 @@ describe("STARTTLS: a tcpkit client and a tcpkit listener", { skip }, () => {
       assert.equal(await reply(client), "250 EHLO b TLSv1.3");
       assert.equal(server.callers[0]?.tls?.protocol, "TLSv1.3");
       assert.equal(server.callers[0]?.tls?.serverName, "localhost");
-      assert.deepEqual(server.errors, []);
+      assert.deepEqual([...server.errors, ...server.listenerErrors], []);
     } finally {
       await client.close();
       await server.stop();
