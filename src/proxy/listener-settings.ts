@@ -45,9 +45,6 @@ export interface ProxyAcceptSettings {
   readonly trusted: TrustedProxyMatcher | undefined;
 }
 
-/** The largest delay a Node timer takes; a longer header time-out is no limit in practice. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Checks the PROXY protocol fields; `undefined` when the protocol is off.
  *
@@ -66,7 +63,7 @@ export function prepareProxySettings(options: ProxyListenerOptions): ProxyAccept
     const ms = secondsToMs(options.proxyHeaderTimeout, 5, "proxyHeaderTimeout");
     const trusted = options.trustedProxies === undefined ? undefined : compileTrustedProxies(options.trustedProxies);
     if (proxyProtocol === undefined || proxyProtocol === false) return undefined;
-    return { accept: proxyProtocol, headerTimeoutMs: ms > MAX_TIMER_MS ? 0 : ms, trusted };
+    return { accept: proxyProtocol, headerTimeoutMs: ms, trusted };
   } catch (error) {
     throw new TcpError(withCause(Messages.listenerInit, error), { code: "ERR_INVALID_ARGUMENT", cause: error });
   }

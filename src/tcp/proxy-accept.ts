@@ -12,6 +12,7 @@
  */
 import type net from "node:net";
 import type tls from "node:tls";
+import { realClock, type TimerHandle } from "../core/clock.js";
 import { TcpError } from "../core/errors.js";
 import type { ProxyHeader, ProxyInfo } from "../proxy/header.js";
 import { ProxyHeaderParser } from "../proxy/header-parser.js";
@@ -101,7 +102,7 @@ class PendingHeader {
   readonly #socket: net.Socket;
   readonly #via: ProxyInfo["via"];
   readonly #parser: ProxyHeaderParser;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
 
   constructor(gate: ProxyGate, socket: net.Socket, via: ProxyInfo["via"]) {
     this.#gate = gate;
@@ -118,7 +119,7 @@ class PendingHeader {
     socket.once("end", this.#onClose);
     socket.once("close", this.#onClose);
     const ms = this.#gate.settings.headerTimeoutMs;
-    if (ms > 0) this.#timer = setTimeout(this.#onTimeout, ms);
+    if (ms > 0) this.#timer = realClock.setTimer(ms, this.#onTimeout, undefined);
     socket.resume();
   }
 
@@ -149,7 +150,7 @@ class PendingHeader {
 
   #detach(): void {
     const socket = this.#socket;
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) realClock.clearTimer(this.#timer);
     socket.removeListener("data", this.#onData);
     socket.removeListener("error", this.#onError);
     socket.removeListener("end", this.#onClose);
