@@ -18,6 +18,7 @@
  */
 import type net from "node:net";
 import tls from "node:tls";
+import { realClock, type TimerHandle } from "../core/clock.js";
 import { TcpError, TlsError } from "../core/errors.js";
 import { guardHandshakes } from "../tls/handshake-guard.js";
 import { prepareListenerTls, type ClientTlsSettings, type ListenerTlsSettings } from "../tls/secure-config.js";
@@ -58,9 +59,9 @@ export function upgradeClientSocket(
   const socket = tls.connect({ ...settings.connectOptions, socket: raw });
   settings.attach(socket);
   return new Promise<void>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     const finish = (error: TcpError | undefined): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      if (timer !== undefined) realClock.clearTimer(timer);
       socket.removeListener("secureConnect", onSecureConnect);
       socket.removeListener("error", onError);
       raw.removeListener("close", onClose);
@@ -80,10 +81,9 @@ export function upgradeClientSocket(
     socket.once("error", onError);
     raw.once("close", onClose);
     if (settings.handshakeTimeoutMs > 0) {
-      timer = setTimeout(
-        () => finish(new TlsError(`${HANDSHAKE_FAILED}: timed out after ${settings.handshakeTimeoutMs / 1000}s`)),
-        settings.handshakeTimeoutMs,
-      );
+      const timedOut = (): void => finish(new TlsError(`${HANDSHAKE_FAILED}: timed out after ${settings.handshakeTimeoutMs / 1000}s`));
+      // Through the clock: a time-out past a Node timer's range must not fire at once.
+      timer = realClock.setTimer(settings.handshakeTimeoutMs, timedOut, undefined);
     }
   });
 }
