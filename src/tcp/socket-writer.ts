@@ -242,8 +242,9 @@ export class SocketWriter {
     }
     this.#clearTimer();
     // The entries stay in #inFlight: their callbacks still come, and find them settled.
+    // The error is made only when a write is there to get it (see #closedError).
     for (const pending of this.#inFlight) this.#settle(pending, this.#whyClosed());
-    this.#failBacklog(this.#whyClosed());
+    if (this.#backlog.length > 0) this.#failBacklog(this.#whyClosed());
   }
 
   /**
