@@ -56,8 +56,8 @@ export interface CallerHost {
  * ```
  */
 export class Caller {
-  /** Unique among this process's connections. */
-  readonly id: string;
+  /** The connection's number in this process; {@link id} is made from it when asked (most connections never are). */
+  readonly #serial: number;
   /** The peer's IP address (no reverse lookup); behind a PROXY protocol balancer, the client's, from the header. */
   readonly remoteHost: string;
   readonly remotePort: number;
@@ -73,8 +73,8 @@ export class Caller {
   #tls: TlsInfo | undefined;
 
   /** @internal The listener makes one per connection. */
-  constructor(id: string, host: CallerHost) {
-    this.id = id;
+  constructor(serial: number, host: CallerHost) {
+    this.#serial = serial;
     this.#host = host;
     this.remoteHost = host.remoteHost;
     this.remotePort = host.remotePort;
@@ -82,6 +82,11 @@ export class Caller {
     this.localPort = host.localPort;
     this.proxy = host.proxy;
     this.#tls = host.tls;
+  }
+
+  /** Unique among this process's connections. */
+  get id(): string {
+    return this.#serial.toString(36);
   }
 
   /**

@@ -27,6 +27,7 @@ import type { ProxyInfo } from "../proxy/header.js";
 import { proxyInfoOf } from "../proxy/proxy-info.js";
 import type { ListenerSecureSocket } from "../tls/secure-socket.js";
 import { FrameInput, serviceCodec } from "./frame-service.js";
+import { Latch, RareConnectionState } from "./connection-rare.js";
 import { invalidState, listenerTlsFor, upgradeServerSocket } from "./start-tls.js";
 
 /** @internal Per-connection settings from the listener; times in ms, 0 = none. */
@@ -78,55 +79,45 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   #service: ConnectionService | null = null;
   /** Made on the first write (an idle connection needs none); `Caller.writeBytes` and write-backs share it. */
   #writer: SocketWriter | undefined;
-  #lingerTimer: NodeJS.Timeout | undefined;
-  /*
-   * The two promises below are made only when somebody waits for them (a stop,
-   * a caller.close()): most connections end unobserved, and a promise with its
-   * resolver per connection showed in churn profiles.
-   */
-  /** Resolves after `onClose` has run. */
-  #finished: Promise<void> | undefined;
-  #resolveFinished: (() => void) | undefined;
-  /** Resolves when the socket has closed (before `onClose`, which may wait for a handler). */
-  #socketClosed: Promise<void> | undefined;
-  #resolveSocketClosed: (() => void) | undefined;
   /** A framed service's queue and codec (`framing`); undefined for a byte service. */
   #frames: FrameInput | undefined;
-  /** The peer's FIN came while queued frames waited for a handler: told to the lifecycle once they are handled. */
-  #endHeld = false;
+  /** What few connections use, made on first use (see connection-rare.ts). */
+  #rare: RareConnectionState | undefined;
   /** Inside a synchronous `onBytes` / `onFrame` call (where `caller.startTls` may be called). */
   #inHandler = false;
-  /** Set while `caller.startTls` runs: reading waits, writes wait for it. */
-  #upgrade: Promise<void> | undefined;
-  /**
-   * While queued frames are handed out: the encoded replies of those handled
-   * synchronously, written as one (a write per frame costs a system call
-   * each). Any other write flushes it first, so the order holds.
-   */
-  #batch: Uint8Array[] | undefined;
-  /** What a STARTTLS handshake settled, taken when it completed (it stays readable after the close). */
-  #upgradedTls: TlsInfo | undefined;
   /** Whether `onConnect` has settled (the service, and so its codec, is known). */
   #serviceSettled = false;
   /**
-   * Made when `caller.writeFrame` is called inside `onConnect` (a greeting):
-   * it and the writes after it wait for the codec, in call order.
+   * Whether `onClose` has run. The promises of `finished` and `close()` are
+   * made only when somebody waits for them: most connections end unobserved,
+   * and a promise with its resolver per connection showed in churn profiles.
    */
-  #serviceKnown: Promise<void> | undefined;
-  #resolveServiceKnown: (() => void) | undefined;
+  #hasFinished = false;
 
-  constructor(socket: Socket, id: string, service: Service, settings: ConnectionSettings) {
+  constructor(socket: Socket, serial: number, service: Service, settings: ConnectionSettings) {
     this.#socket = socket;
     this.#settings = settings;
     this.#listenerService = service;
     this.#lifecycle = new ConnectionLifecycle(this);
-    this.caller = new Caller(id, this);
+    this.caller = new Caller(serial, this);
+  }
+
+  #rareState(): RareConnectionState {
+    this.#rare ??= new RareConnectionState();
+    return this.#rare;
+  }
+
+  /** The STARTTLS upgrade in progress, if any. */
+  get #upgrade(): Promise<void> | undefined {
+    return this.#rare?.upgrade;
   }
 
   /** Resolves after `onClose` has run. */
   get finished(): Promise<void> {
-    this.#finished ??= new Promise((resolve) => (this.#resolveFinished = resolve));
-    return this.#finished;
+    if (this.#hasFinished) return SETTLED;
+    const rare = this.#rareState();
+    rare.finished ??= new Latch();
+    return rare.finished.promise;
   }
 
   /** Bytes read from the socket so far (the listener's stats; PROXY header bytes included). */
@@ -163,7 +154,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
     const frames = connection.#frames;
     // Whole frames still queued behind a handler are handled before the end is.
     if (frames !== undefined && frames.buffered > 0 && connection.#lifecycle.phase === "open" && !connection.#lifecycle.readsForService) {
-      connection.#endHeld = true;
+      frames!.endHeld = true;
     } else {
       connection.#peerEnded();
     }
@@ -171,29 +162,24 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   static #onIdle(this: Socket): void {
     const connection = ServiceConnection.#of(this);
-    if (connection.#longIdle !== undefined && !connection.#longIdleDue()) return;
+    if (connection.#rare?.longIdle !== undefined && !connection.#longIdleDue()) return;
     connection.#lifecycle.idleTimedOut();
   }
 
-  /*
-   * An idle time-out past a Node timer's range runs as a chain of shorter socket
-   * time-outs; this is made only for such a setting (an idle connection's bytes count).
-   */
-  #longIdle: { chunkMs: number; seenMs: number; activity: number } | undefined;
-
   /** Arms the socket's idle time-out for `ms`, or the first part of it that a Node timer holds. */
   #armIdle(ms: number): void {
-    if (ms > MAX_TIMER_MS || this.#longIdle !== undefined) {
-      this.#longIdle ??= { chunkMs: 0, seenMs: 0, activity: -1 };
-      this.#longIdle.chunkMs = Math.min(ms, MAX_TIMER_MS);
-      ms = this.#longIdle.chunkMs;
+    // Past a Node timer's range: a chain of shorter socket time-outs (an idle connection's bytes count).
+    if (ms > MAX_TIMER_MS || this.#rare?.longIdle !== undefined) {
+      const long = (this.#rareState().longIdle ??= { chunkMs: 0, seenMs: 0, activity: -1 });
+      long.chunkMs = Math.min(ms, MAX_TIMER_MS);
+      ms = long.chunkMs;
     }
     this.#socket.setTimeout(ms, ServiceConnection.#onIdle);
   }
 
   /** A part of a long idle time-out ran out: whether all of it has, else the next part is armed. */
   #longIdleDue(): boolean {
-    const long = this.#longIdle!;
+    const long = this.#rare!.longIdle!;
     // Traffic since the last part re-armed the socket's timer: idleness counts from there.
     const activity = this.#socket.bytesRead + this.#socket.bytesWritten;
     long.seenMs = (activity === long.activity ? long.seenMs : 0) + long.chunkMs;
@@ -218,7 +204,8 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
     socket[CONNECTION] = this;
     socket.on("error", ServiceConnection.#onSocketError);
     socket.on("end", ServiceConnection.#onPeerEnd);
-    socket.once("close", ServiceConnection.#onSocketClose);
+    // `on`, not `once`: a socket closes once, and `once` costs a wrapper, a bound function and its state (136 bytes per connection).
+    socket.on("close", ServiceConnection.#onSocketClose);
     if (this.#settings.idleTimeoutMs > 0) this.#armIdle(this.#settings.idleTimeoutMs);
     let result: OnConnectResult | Promise<OnConnectResult>;
     try {
@@ -273,7 +260,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   /** onConnect settled: writes that waited for the service's codec go out, in order. */
   #settleService(): void {
     this.#serviceSettled = true;
-    this.#resolveServiceKnown?.();
+    this.#rare?.serviceKnown?.resolve();
   }
 
   /** `onConnect` failed: the listener-level `onError` hears of it; the connection closes. */
@@ -311,7 +298,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   #deliverFrames(): void {
     const frames = this.#frames!;
     const batch: Uint8Array[] = [];
-    this.#batch = batch;
+    frames.batch = batch;
     try {
       while (this.#lifecycle.readsForService && this.#upgrade === undefined) {
         let decoded;
@@ -349,13 +336,13 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
       }
     } finally {
       this.#flushBatch();
-      this.#batch = undefined;
+      frames.batch = undefined;
     }
   }
 
   /** Writes the batched replies of synchronously handled frames as one write-back. */
   #flushBatch(): void {
-    const batch = this.#batch;
+    const batch = this.#frames?.batch;
     if (batch === undefined || batch.length === 0) return;
     const data = Buffer.concat(batch); // one copy, one system call
     batch.length = 0;
@@ -471,14 +458,15 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   }
 
   get tls(): TlsInfo | undefined {
-    return this.#upgradedTls ?? tlsInfoOf(this.#socket);
+    return this.#rare?.upgradedTls ?? tlsInfoOf(this.#socket);
   }
 
   /** `Caller.writeBytes`: in call order with the write-backs, under the same time-out. */
   write(data: ByteData): Promise<void> {
-    if (this.#batch !== undefined) this.#flushBatch(); // replies to earlier frames go first
-    if (this.#serviceKnown !== undefined && !this.#serviceSettled) {
-      return this.#serviceKnown.then(() => this.write(data)); // behind a greeting frame
+    if (this.#frames?.batch !== undefined) this.#flushBatch(); // replies to earlier frames go first
+    const serviceKnown = this.#rare?.serviceKnown;
+    if (serviceKnown !== undefined && !this.#serviceSettled) {
+      return serviceKnown.promise.then(() => this.write(data)); // behind a greeting frame
     }
     const upgrade = this.#upgrade;
     if (upgrade !== undefined) {
@@ -493,8 +481,9 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   writeFrame(frame: unknown): Promise<void> {
     if (!this.#serviceSettled) {
       // Inside onConnect: the codec is the one of the service it is about to return.
-      this.#serviceKnown ??= new Promise((resolve) => (this.#resolveServiceKnown = resolve));
-      return this.#serviceKnown.then(() => this.writeFrame(frame));
+      const rare = this.#rareState();
+      rare.serviceKnown ??= new Latch();
+      return rare.serviceKnown.promise.then(() => this.writeFrame(frame));
     }
     const frames = this.#frames;
     if (frames === undefined) {
@@ -547,9 +536,10 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
     const queued = this.#frames?.takeAll();
     const buffered = Buffer.concat([unconsumed ?? Buffer.alloc(0), queued ?? Buffer.alloc(0)]);
     const upgrade = this.#upgradeTo(raw, secureSocket, buffered);
-    this.#upgrade = upgrade;
+    const rare = this.#rareState();
+    rare.upgrade = upgrade;
     const done = (): void => {
-      this.#upgrade = undefined;
+      rare.upgrade = undefined;
       // A handler that did not await startTls has returned: read on (the lifecycle skipped it meanwhile).
       if (!this.#socket.destroyed && this.#lifecycle.readsForService) this.resume();
     };
@@ -569,7 +559,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
       await upgradeServerSocket(raw, buffered, settings, (socket: TLSSocket) => {
         (socket as DrivenSocket)[CONNECTION] = this;
         this.#socket = socket;
-        this.#upgradedTls = tlsInfoOf(socket);
+        this.#rareState().upgradedTls = tlsInfoOf(socket);
         this.#writer?.rebind(socket);
         socket.on("error", ServiceConnection.#onSocketError);
         socket.on("end", ServiceConnection.#onPeerEnd);
@@ -588,8 +578,10 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
    */
   close(): Promise<void> {
     this.#lifecycle.closeRequested();
-    this.#socketClosed ??= new Promise((resolve) => (this.#resolveSocketClosed = resolve));
-    return this.#socketClosed;
+    if (this.#lifecycle.socketIsClosed) return SETTLED;
+    const rare = this.#rareState();
+    rare.socketClosed ??= new Latch();
+    return rare.socketClosed.promise;
   }
 
   // LifecyclePort: what the lifecycle asks of the socket and the service.
@@ -607,8 +599,8 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
         this.#deliverFrames();
         if (!this.#lifecycle.readsForService) return;
       }
-      if (this.#endHeld) {
-        this.#endHeld = false;
+      if (this.#frames.endHeld) {
+        this.#frames.endHeld = false;
         this.#peerEnded();
         return;
       }
@@ -651,7 +643,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
     // wait to bound (this spares a timer per connection when the client closes first).
     const closesAtOnce = peerEnded && socket.writableLength === 0;
     if (this.#settings.lingerMs > 0 && !closesAtOnce) {
-      this.#lingerTimer = setTimeout(destroySocket, this.#settings.lingerMs, socket);
+      this.#rareState().lingerTimer = setTimeout(destroySocket, this.#settings.lingerMs, socket);
     }
   }
 
@@ -662,7 +654,8 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** @internal The socket's time-out fires once and re-arms only on traffic: arm it again. */
   keepIdle(): void {
-    if (this.#longIdle !== undefined) this.#longIdle.seenMs = 0;
+    const long = this.#rare?.longIdle;
+    if (long !== undefined) long.seenMs = 0;
     this.#armIdle(this.#settings.idleTimeoutMs);
   }
 
@@ -682,9 +675,11 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** @internal Rejects pending writes; the socket is gone. */
   release(): void {
-    if (this.#resolveSocketClosed !== undefined) this.#resolveSocketClosed();
-    else this.#socketClosed = SETTLED;
-    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    const rare = this.#rare;
+    if (rare !== undefined) {
+      rare.socketClosed?.resolve();
+      if (rare.lingerTimer !== undefined) clearTimeout(rare.lingerTimer);
+    }
     this.#writer?.close();
   }
 
@@ -719,7 +714,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   #finish(): void {
     this.#settings.onFinished?.(this);
-    if (this.#resolveFinished !== undefined) this.#resolveFinished();
-    else this.#finished = SETTLED;
+    this.#hasFinished = true;
+    this.#rare?.finished?.resolve();
   }
 }

@@ -51,6 +51,14 @@ export class FrameInput {
   readonly #reader: FrameReader<unknown>;
   /** A frame that could not be decoded: nothing more is taken. */
   #failed = false;
+  /** The peer's FIN came while queued frames waited for a handler: told to the lifecycle once they are handled. */
+  endHeld = false;
+  /**
+   * While queued frames are handed out: the encoded replies of those handled
+   * synchronously, written as one (a write per frame costs a system call
+   * each). Any other write flushes it first, so the order holds.
+   */
+  batch: Uint8Array[] | undefined = undefined;
 
   constructor(codec: Codec<unknown>) {
     this.codec = codec;

@@ -66,7 +66,7 @@ export class HostCounter {
     if (count >= this.max) return false;
     this.#open.set(host, count + 1);
     (socket as CountedSocket)[HOST] = host;
-    socket.once("close", this.#onClose);
+    socket.on("close", this.#onClose); // a socket closes once: `once` would only add a wrapper per socket
     return true;
   }
 

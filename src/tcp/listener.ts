@@ -370,11 +370,13 @@ export class Listener {
       return;
     }
     this.#stats.accepted++;
-    const id = (++connectionCounter).toString(36);
-    const connection = new ServiceConnection(socket, id, service, settings);
+    const connection = new ServiceConnection(socket, ++connectionCounter, service, settings);
     this.#connections.add(connection);
-    // The caller's addresses: behind a PROXY protocol balancer, the client's, not the balancer's.
-    publish(channels.listenerAccept, () => ({ id, remoteHost: connection.caller.remoteHost, remotePort: connection.caller.remotePort }));
+    if (channels.listenerAccept.hasSubscribers) {
+      // The caller's addresses: behind a PROXY protocol balancer, the client's, not the balancer's.
+      const { id, remoteHost, remotePort } = connection.caller;
+      channels.listenerAccept.publish({ id, remoteHost, remotePort });
+    }
     connection.start();
   };
 
