@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const conns = Number(connsText);
   const durationMs = Number(msText);
   const dir = mkdtempSync(join(tmpdir(), "tcpkit-prof-"));
-  const profFlags = ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+  const profFlags = process.env["PROFILE_HEAP"] === undefined ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : ["--heap-prof", `--heap-prof-dir=${dir}`, "--heap-prof-interval=4096"];
   try {
     if (side === "churn") {
       const server = nodeChild(0, "echo-server.js", [variant, "tcp"], profFlags);
@@ -115,7 +115,8 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`${summarizeProfile(readProfile(dir))}\n`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env["PROFILE_KEEP"] === undefined) rmSync(dir, { recursive: true, force: true });
+    else console.log(`profile kept in ${dir}`);
   }
 }
 

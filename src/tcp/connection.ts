@@ -20,7 +20,7 @@ import { channels, publish } from "../core/diagnostics.js";
 import { TcpError, alreadyClosed } from "../core/errors.js";
 import { deliverError, guarded, isThenable } from "../core/guard.js";
 import type { ConnectionService, OnBytesResult, OnConnectResult, Service } from "./service.js";
-import { SocketWriter, type WriteSink } from "./socket-writer.js";
+import { SocketWriter, type SocketWriterOptions, type WriteSink } from "./socket-writer.js";
 import { connectionError } from "./connection-error.js";
 import { tlsInfoOf, type TlsInfo } from "../tls/tls-info.js";
 import type { ProxyInfo } from "../proxy/header.js";
@@ -32,12 +32,14 @@ import { invalidState, listenerTlsFor, upgradeServerSocket } from "./start-tls.j
 
 /** @internal Per-connection settings from the listener; times in ms, 0 = none. */
 export interface ConnectionSettings {
-  readonly writeTimeoutMs: number;
   readonly idleTimeoutMs: number;
   /** How long a graceful close waits for the peer's FIN before destroying. */
   readonly lingerMs: number;
-  /** The bound on bytes queued by `Caller.writeBytes` calls not awaited yet. */
-  readonly maxQueuedWriteBytes: number;
+  /**
+   * Every connection's writer options (write time-out, the bound on bytes
+   * queued by `Caller.writeBytes` calls not awaited yet): one object for all.
+   */
+  readonly writer: SocketWriterOptions;
   /**
    * The local address of every accepted socket, known when the listener is
    * bound to one address (not a wildcard): spares a getsockname per connection.
@@ -418,10 +420,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
   }
 
   #writerNow(): SocketWriter {
-    this.#writer ??= new SocketWriter(this.#socket, {
-      writeTimeoutMs: this.#settings.writeTimeoutMs,
-      maxQueuedBytes: this.#settings.maxQueuedWriteBytes,
-    });
+    this.#writer ??= new SocketWriter(this.#socket, this.#settings.writer);
     return this.#writer;
   }
 

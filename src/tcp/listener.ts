@@ -210,10 +210,12 @@ export class Listener {
       limits = listenerLimits(config);
       statsIntervalMs = secondsToMs(config.statsInterval, 0, "statsInterval");
       this.#settings = {
-        writeTimeoutMs: secondsToMs(config.writeTimeout, 300, "writeTimeout"),
+        writer: {
+          writeTimeoutMs: secondsToMs(config.writeTimeout, 300, "writeTimeout"),
+          maxQueuedBytes: limits.maxQueuedWriteBytes,
+        },
         idleTimeoutMs: secondsToMs(config.idleTimeout, 0, "idleTimeout"),
         lingerMs: LINGER_MS,
-        maxQueuedWriteBytes: limits.maxQueuedWriteBytes,
       };
     } catch (error) {
       throw new ListenerError(withCause(Messages.listenerInit, error), { cause: error, code: "ERR_INVALID_ARGUMENT" });

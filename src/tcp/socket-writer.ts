@@ -24,13 +24,27 @@ export interface WriteSink {
   writeSettled(error: TcpError | undefined): void;
 }
 
-interface PendingWrite {
-  resolve(): void;
-  reject(error: TcpError): void;
+/**
+ * A write waiting for completion: one made by {@link SocketWriter.write}
+ * (its promise's functions), or any write in sliced mode (a write-back's
+ * sink then). A write-back in flight otherwise is just its sink: no record.
+ */
+class PendingWrite {
+  readonly resolve: () => void;
+  readonly reject: (error: TcpError) => void;
   /** Set for {@link SocketWriter.writeFor}; then `resolve` and `reject` are not used. */
-  sink: WriteSink | undefined;
-  settled: boolean;
+  readonly sink: WriteSink | undefined;
+  settled = false;
+
+  constructor(resolve: () => void, reject: (error: TcpError) => void, sink: WriteSink | undefined) {
+    this.resolve = resolve;
+    this.reject = reject;
+    this.sink = sink;
+  }
 }
+
+/** What waits for a `socket.write` callback: a promise write's record, or a write-back's sink. */
+type InFlight = PendingWrite | WriteSink;
 
 function ignore(): void {}
 
@@ -87,10 +101,10 @@ export interface SocketWriterOptions {
 export class SocketWriter {
   #socket: Socket;
   readonly #options: SocketWriterOptions;
-  /** Writes in {@link #inFlight} not settled yet (a close settles them before their callbacks run). */
+  /** Writes not settled yet (in flight or in the backlog). */
   #unsettled = 0;
   /** One entry per `socket.write` made with a callback that has not run, in call order (callbacks run in that order). */
-  readonly #inFlight: PendingWrite[] = [];
+  readonly #inFlight: InFlight[] = [];
   #tryWithoutCallback: boolean;
   /**
    * Set when the socket does not report how much of a write is unsent: then
@@ -108,12 +122,15 @@ export class SocketWriter {
   /**
    * The progress timer. It is not cleared when the last pending write completes
    * (that cost a timer per write on TLS, where every write completes later):
-   * it is unref'd, and lapses when it fires with nothing pending. A write made
-   * while it is still armed from earlier writes gets at least a full period:
-   * those writes' completions count as progress when it fires, and it re-arms.
+   * it lapses when it fires with nothing pending. A write made while it is
+   * still armed from earlier writes gets at least a full period: those
+   * writes' completions count as progress when it fires, and it re-arms.
+   * It is always unref'd: a write waits on an open socket, whose handle holds
+   * the process open (unless its owner unref'd the socket, and then this
+   * timer must not either); toggling it per write cost two calls into the
+   * timer list per TLS write-back.
    */
   #timer: TimerHandle | undefined;
-  #timerRefed = false;
   readonly #clock: Clock;
   #queuedAtArm = 0;
   #unsentAtArm: number | undefined;
@@ -154,7 +171,7 @@ export class SocketWriter {
     if (buffer instanceof TcpError) return Promise.reject(buffer);
     const rest = this.#tryAtOnce(buffer);
     if (rest === undefined) return WRITTEN;
-    return new Promise<void>((resolve, reject) => this.#track(rest, { resolve, reject, sink: undefined, settled: false }));
+    return new Promise<void>((resolve, reject) => this.#track(rest, new PendingWrite(resolve, reject, undefined)));
   }
 
   /**
@@ -171,7 +188,7 @@ export class SocketWriter {
     }
     const rest = this.#tryAtOnce(buffer);
     if (rest === undefined) return true;
-    this.#track(rest, { resolve: ignore, reject: ignore, sink, settled: false });
+    this.#track(rest, sink);
     return false;
   }
 
@@ -213,17 +230,18 @@ export class SocketWriter {
     return EMPTY;
   }
 
-  /** Writes `buffer` with the shared callback; `pending` is settled when it is done. */
-  #track(buffer: Buffer, pending: PendingWrite): void {
+  /** Writes `buffer` with the shared callback; `entry` is settled when it is done. */
+  #track(buffer: Buffer, entry: InFlight): void {
     this.#unsettled++;
     if (this.#sliced) {
+      const pending = entry instanceof PendingWrite ? entry : new PendingWrite(ignore, ignore, entry);
       this.#backlog.push({ pending, buffer, offset: 0 });
       this.#backlogBytes += buffer.length;
       this.#pump();
       this.#armTimer();
       return;
     }
-    this.#inFlight.push(pending);
+    this.#inFlight.push(entry);
     this.#writeCallback ??= (error) => this.#onWriteCallback(error);
     this.#socket.write(buffer, this.#writeCallback);
     this.#armTimer();
@@ -241,9 +259,14 @@ export class SocketWriter {
       this.#closedError = error;
     }
     this.#clearTimer();
-    // The entries stay in #inFlight: their callbacks still come, and find them settled.
     // The error is made only when a write is there to get it (see #closedError).
-    for (const pending of this.#inFlight) this.#settle(pending, this.#whyClosed());
+    const inFlight = this.#inFlight;
+    if (inFlight.length > 0) {
+      const error = this.#whyClosed();
+      for (const entry of inFlight) this.#settle(entry, error);
+      // Their callbacks still come, and find nothing to settle: a closed writer tracks no new write.
+      inFlight.length = 0;
+    }
     if (this.#backlog.length > 0) this.#failBacklog(this.#whyClosed());
   }
 
@@ -288,7 +311,6 @@ export class SocketWriter {
     if (head.offset === head.buffer.length) {
       this.#backlog.shift();
       this.#settle(head.pending, undefined);
-      this.#lapseTimerIfIdle();
     }
     this.#pump();
   }
@@ -310,16 +332,12 @@ export class SocketWriter {
   #writeCallback: ((error: Error | null | undefined) => void) | undefined;
 
   #onWriteCallback(error: Error | null | undefined): void {
-    const pending = this.#inFlight.shift();
-    if (pending !== undefined) this.#onWritten(pending, error);
-  }
-
-  #onWritten(pending: PendingWrite, error: Error | null | undefined): void {
+    const entry = this.#inFlight.shift();
+    if (entry === undefined) return; // closed meanwhile: settled by the close
     this.#completed++;
     // Node calls back without an error for a write still in flight when the socket was
     // destroyed (a peer's reset, say): its bytes did not all reach the kernel.
-    this.#settle(pending, error || this.#socket.destroyed ? this.#writeFailure(error) : undefined);
-    this.#lapseTimerIfIdle();
+    this.#settle(entry, error || this.#socket.destroyed ? this.#writeFailure(error) : undefined);
   }
 
   /** Why a write whose callback brought `error` (or found the socket destroyed) failed. */
@@ -328,49 +346,40 @@ export class SocketWriter {
     return closed ?? new TcpError(withCause(Messages.writeFailed, error), { code: "ERR_WRITE", cause: error });
   }
 
-  /** With nothing pending the progress timer no longer holds the process open. */
-  #lapseTimerIfIdle(): void {
-    if (this.#unsettled === 0 && this.#timerRefed) {
-      this.#timer!.unref();
-      this.#timerRefed = false;
-    }
-  }
-
   #whyClosed(): TcpError {
     this.#closedError ??= alreadyClosed();
     return this.#closedError;
   }
 
-  #settle(pending: PendingWrite, error: TcpError | undefined): void {
-    if (pending.settled) return;
-    pending.settled = true;
+  #settle(entry: InFlight, error: TcpError | undefined): void {
+    if (!(entry instanceof PendingWrite)) {
+      // A write-back's sink: in #inFlight once per write, settled once (by its callback or a close).
+      this.#unsettled--;
+      entry.writeSettled(error);
+      return;
+    }
+    if (entry.settled) return;
+    entry.settled = true;
     this.#unsettled--;
-    if (pending.sink !== undefined) pending.sink.writeSettled(error);
-    else if (error === undefined) pending.resolve();
-    else pending.reject(error);
+    if (entry.sink !== undefined) entry.sink.writeSettled(error);
+    else if (error === undefined) entry.resolve();
+    else entry.reject(error);
   }
 
   #armTimer(): void {
     if (this.#options.writeTimeoutMs <= 0) return;
-    if (this.#timer !== undefined) {
-      if (!this.#timerRefed) {
-        this.#timer.ref();
-        this.#timerRefed = true;
-      }
-      return;
-    }
+    if (this.#timer !== undefined) return;
     this.#queuedAtArm = this.#socket.writableLength;
     this.#unsentAtArm = unsentInFlight(this.#socket);
     this.#completedAtArm = this.#completed;
     this.#timer = this.#clock.setTimer(this.#options.writeTimeoutMs, SocketWriter.#fire, this);
-    this.#timerRefed = true;
+    this.#timer.unref();
   }
 
   #clearTimer(): void {
     if (this.#timer === undefined) return;
     this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
-    this.#timerRefed = false;
   }
 
   /** The timer's callback, shared by all writers (no closure per writer). */
@@ -380,7 +389,6 @@ export class SocketWriter {
 
   #onTimer(): void {
     this.#timer = undefined;
-    this.#timerRefed = false;
     if (this.#unsettled === 0) return;
     const unsent = unsentInFlight(this.#socket);
     const progressed =
