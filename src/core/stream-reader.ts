@@ -65,6 +65,14 @@ export interface StreamReaderOptions {
   onFlowChange?: (flowing: boolean) => void;
   /** The deadlines' clock. @default realClock */
   clock?: Clock;
+  /**
+   * Whether the deadline timer holds the process open while a read waits.
+   * A socket's reader passes `false`: its reads wait on a socket that is
+   * reading, whose handle holds the process open already, and toggling the
+   * timer's ref per read cost two calls into Node's timer list per round trip.
+   * @default true
+   */
+  timerHoldsProcess?: boolean;
 }
 
 /**
@@ -123,7 +131,8 @@ export class StreamReader {
    * One timer for all deadlines, armed for the earliest. It is not cleared when
    * reads complete (that would cost a timer per read): when it fires with
    * nothing due it re-arms for what is pending or lapses. While no read waits
-   * it is unref'd, so an idle reader holds nothing open.
+   * (or always, without `timerHoldsProcess`) it is unref'd, so an idle reader
+   * holds nothing open.
    */
   #timer: TimerHandle | undefined;
   #timerRefed = false;
@@ -303,7 +312,7 @@ export class StreamReader {
     const deadline = read.deadline;
     if (this.#timer !== undefined) {
       if (this.#timerAt <= deadline) {
-        if (!this.#timerRefed) {
+        if (!this.#timerRefed && this.#options.timerHoldsProcess !== false) {
           this.#timer.ref();
           this.#timerRefed = true;
         }
@@ -314,7 +323,8 @@ export class StreamReader {
     this.#timerAt = deadline;
     this.#timerOwner = read;
     this.#timer = this.#clock.setTimer(delayMs, StreamReader.#fire, this);
-    this.#timerRefed = true;
+    if (this.#options.timerHoldsProcess === false) this.#timer.unref();
+    else this.#timerRefed = true;
   }
 
   /** No read waits: the timer may stay armed but must not keep the process alive. */

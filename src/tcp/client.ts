@@ -126,6 +126,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
       highWaterMark: settings.highWaterMark,
       maxPendingReads: settings.maxPendingReads,
       onFlowChange: (flowing) => this.#setFlow(flowing),
+      timerHoldsProcess: false, // a waiting read keeps the socket reading, which holds the process open
     });
     this.#writer = new SocketWriter(socket, {
       writeTimeoutMs: settings.writeTimeoutMs,
