@@ -103,11 +103,13 @@ export class UdpClient {
       }
       if (config !== undefined && (config === null || typeof config !== "object")) throw invalidArgument("config", "an object", config);
       const timeoutMs = checkMillis(config?.readTimeoutInMillis, 300_000, "readTimeoutInMillis");
-      return await UdpCoreClient.create({
-        ...(localAddress?.host === undefined ? {} : { localHost: localAddress.host }),
-        ...(localAddress?.port === undefined ? {} : { localPort: localAddress.port }),
-        timeout: timeoutMs / 1000,
-      });
+      return await UdpCoreClient.createWithTimeoutMs(
+        {
+          ...(localAddress?.host === undefined ? {} : { localHost: localAddress.host }),
+          ...(localAddress?.port === undefined ? {} : { localPort: localAddress.port }),
+        },
+        timeoutMs,
+      );
     } catch (error) {
       const cause = error instanceof UdpError && error.cause !== undefined ? error.cause : error;
       return new GenericError(withCause(SocketMessages.startUdpClient, cause), {

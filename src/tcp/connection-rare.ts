@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { TimerHandle } from "../core/clock.js";
 import type { TlsInfo } from "../tls/tls-info.js";
 
 /** A promise somebody waits for, with its resolver. */
@@ -34,7 +35,7 @@ export interface LongIdle {
 /** @internal */
 export class RareConnectionState {
   /** Destroys the socket if the peer's FIN does not come within the linger time of a graceful close. */
-  lingerTimer: NodeJS.Timeout | undefined = undefined;
+  lingerTimer: TimerHandle | undefined = undefined;
   /** Resolves after `onClose` has run: made when a stop waits for it. */
   finished: Latch | undefined = undefined;
   /** Resolves when the socket has closed: made by `caller.close()`. */

@@ -14,7 +14,7 @@ import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ByteData } from "../core/bytes.js";
 import { Caller, type CallerHost } from "./caller.js";
-import { MAX_TIMER_MS } from "../core/clock.js";
+import { MAX_TIMER_MS, realClock } from "../core/clock.js";
 import { ConnectionLifecycle, type LifecyclePort, type WriteBack } from "./connection-lifecycle.js";
 import { channels, publish } from "../core/diagnostics.js";
 import { TcpError, alreadyClosed } from "../core/errors.js";
@@ -642,7 +642,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
     // wait to bound (this spares a timer per connection when the client closes first).
     const closesAtOnce = peerEnded && socket.writableLength === 0;
     if (this.#settings.lingerMs > 0 && !closesAtOnce) {
-      this.#rareState().lingerTimer = setTimeout(destroySocket, this.#settings.lingerMs, socket);
+      this.#rareState().lingerTimer = realClock.setTimer(this.#settings.lingerMs, destroySocket, socket);
     }
   }
 
@@ -677,7 +677,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
     const rare = this.#rare;
     if (rare !== undefined) {
       rare.socketClosed?.resolve();
-      if (rare.lingerTimer !== undefined) clearTimeout(rare.lingerTimer);
+      if (rare.lingerTimer !== undefined) realClock.clearTimer(rare.lingerTimer);
     }
     this.#writer?.close();
   }

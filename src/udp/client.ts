@@ -106,6 +106,15 @@ export class Client implements AsyncDisposable {
     return new Client(await openClientSocket(config));
   }
 
+  /**
+   * @internal The 1.2.0 `UdpClient`'s way in: its receive time-out comes in
+   * milliseconds (`config.timeout`, in seconds, is not read).
+   */
+  static async createWithTimeoutMs(config: Omit<ClientConfiguration, "timeout">, timeoutMs: number): Promise<Client> {
+    const parts = await openClientSocket(config);
+    return new Client({ ...parts, timeoutMs });
+  }
+
   private constructor(parts: UdpSocketParts) {
     this.#parts = parts;
   }
