@@ -1,8 +1,9 @@
 /**
  * The client under test, run as its own process against a raw echo server:
- * `node pingpong-client.js tcpkit|raw PORT CONNS SIZE DURATION_MS WARMUP_MS`.
- * Both kinds run the ping-pong of `tcpkit bench` (`src/cli/ping-pong.ts`):
- * tcpkit with its `Client`, raw with the hand-written `net.Socket` loop.
+ * `node pingpong-client.js tcpkit|raw|promise PORT CONNS SIZE DURATION_MS WARMUP_MS`.
+ * Every kind runs the ping-pong of `tcpkit bench` (`src/cli/ping-pong.ts`):
+ * tcpkit with its `Client`, raw with the hand-written callback loop over a
+ * `net.Socket`, promise with a hand-written promise per read.
  * Prints one JSON line with the figures and its own CPU and RSS.
  */
 import net from "node:net";
@@ -10,6 +11,7 @@ import { Client } from "../src/index.js";
 import { clientConnection, pingPong, type PingPongConnection } from "../src/cli/ping-pong.js";
 import { reply } from "./proc.js";
 import { socketConnection } from "./raw-ping-pong.js";
+import { promiseSocketConnection } from "./promise-ping-pong.js";
 
 const [kind, portText, connsText, sizeText, durationText, warmupText] = process.argv.slice(2);
 const port = Number(portText);
@@ -30,6 +32,8 @@ if (kind === "tcpkit") {
   connections = clients.map(clientConnection);
 } else if (kind === "raw") {
   connections = (await Promise.all(Array.from({ length: conns }, rawConnect))).map(socketConnection);
+} else if (kind === "promise") {
+  connections = (await Promise.all(Array.from({ length: conns }, rawConnect))).map(promiseSocketConnection);
 } else {
   throw new Error(`unknown client kind ${String(kind)}`);
 }

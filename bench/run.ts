@@ -5,7 +5,7 @@
  *
  * Options: `--quick` (two short pairs per cell, a few minutes in all),
  * `--pairs N`, `--duration MS`, `--warmup MS`,
- * `--only echo,tls,client,idle,churn`, `--sizes 64,16384`, `--conns 1,50,500`, `--idle 10000`,
+ * `--only echo,tls,client,client-promise,idle,churn`, `--sizes 64,16384`, `--conns 1,50,500`, `--idle 10000`,
  * `--node-loadgen` (skip the C tools),
  * `--write-results` (replace the generated part of bench/RESULTS.md).
  */
@@ -39,7 +39,7 @@ const quick = values.quick === true;
 function numbers(list: string | undefined): number[] | undefined {
   return list === undefined ? undefined : list.split(",").map(Number);
 }
-const only = new Set((values.only ?? "echo,tls,client,idle,churn").split(",").map((name) => name.trim()));
+const only = new Set((values.only ?? "echo,tls,client,client-promise,idle,churn").split(",").map((name) => name.trim()));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const certDir = join(cacheDir, "cert");
 const generators = new Generators(values["node-loadgen"] === true);
@@ -82,6 +82,7 @@ if (only.has("tls")) {
   else cells.push(...(await echoSuite(settings, "tls")));
 }
 if (only.has("client")) cells.push(...(await clientSuite(settings)));
+if (only.has("client-promise")) cells.push(...(await clientSuite(settings, "promise")));
 if (only.has("idle")) cells.push(...(await idleSuite(settings, "tcp")));
 if (only.has("churn")) cells.push(...(await churnSuite(settings)));
 
