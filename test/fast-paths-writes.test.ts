@@ -100,4 +100,36 @@ describe("SocketWriter tracked writes", () => {
       await server.close();
     }
   });
+
+  it("sliced mode (Bun, Deno): write-backs settle once each, also when a close fails the backlog", async () => {
+    let peer: net.Socket | undefined;
+    const server = await rawServer((socket) => {
+      peer = socket;
+      socket.pause();
+    });
+    const socket = await rawClient(server.port);
+    const writer = new SocketWriter(socket, { writeTimeoutMs: 0, maxQueuedBytes: 1 << 30, slices: true });
+    try {
+      const heard: Array<[string, TcpError | undefined]> = [];
+      for (const label of ["a", "b"]) writer.writeFor(Buffer.alloc(BIG, 4), recordingSink(heard, label));
+      while (peer === undefined) await new Promise((resolve) => setImmediate(resolve));
+      const all = readFully(peer, 2 * BIG);
+      peer.resume();
+      await all;
+      while (heard.length < 2) await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(heard, [["a", undefined], ["b", undefined]]);
+      peer.pause();
+      for (const label of ["c", "d", "e"]) writer.writeFor(Buffer.alloc(BIG, 5), recordingSink(heard, label));
+      const closedBy = new TcpError("closed by the test", { code: "ERR_CONNECTION_CLOSED" });
+      writer.close(closedBy);
+      assert.deepEqual(heard.slice(2), ["c", "d", "e"].map((label) => [label, closedBy]), "the backlog heard the close at once");
+      socket.destroy();
+      await once(socket, "close");
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(heard.length, 5, "no write-back heard twice");
+    } finally {
+      socket.destroy();
+      await server.close();
+    }
+  });
 });

@@ -67,9 +67,11 @@ export interface StreamReaderOptions {
   clock?: Clock;
   /**
    * Whether the deadline timer holds the process open while a read waits.
-   * A socket's reader passes `false`: its reads wait on a socket that is
-   * reading, whose handle holds the process open already, and toggling the
-   * timer's ref per read cost two calls into Node's timer list per round trip.
+   * A socket's reader passes `false`: a waiting read makes the socket read,
+   * and a reading socket holds the process open already (during a client's
+   * STARTTLS the plain socket is paused, and the TLS handshake reading on it
+   * does); toggling the timer's ref per read cost two calls into Node's
+   * timer list per round trip.
    * @default true
    */
   timerHoldsProcess?: boolean;
@@ -131,8 +133,8 @@ export class StreamReader {
    * One timer for all deadlines, armed for the earliest. It is not cleared when
    * reads complete (that would cost a timer per read): when it fires with
    * nothing due it re-arms for what is pending or lapses. While no read waits
-   * (or always, without `timerHoldsProcess`) it is unref'd, so an idle reader
-   * holds nothing open.
+   * (or always, with `timerHoldsProcess: false`) it is unref'd, so an idle
+   * reader holds nothing open.
    */
   #timer: TimerHandle | undefined;
   #timerRefed = false;

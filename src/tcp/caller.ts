@@ -56,8 +56,11 @@ export interface CallerHost {
  * ```
  */
 export class Caller {
-  /** The connection's number in this process; {@link id} is made from it when asked (most connections never are). */
-  readonly #serial: number;
+  /**
+   * The connection's number in this process, until {@link id} is first asked
+   * (most connections never are): then the id string made from it.
+   */
+  #id: number | string;
   /** The peer's IP address (no reverse lookup); behind a PROXY protocol balancer, the client's, from the header. */
   readonly remoteHost: string;
   readonly remotePort: number;
@@ -74,7 +77,7 @@ export class Caller {
 
   /** @internal The listener makes one per connection. */
   constructor(serial: number, host: CallerHost) {
-    this.#serial = serial;
+    this.#id = serial;
     this.#host = host;
     this.remoteHost = host.remoteHost;
     this.remotePort = host.remotePort;
@@ -86,7 +89,8 @@ export class Caller {
 
   /** Unique among this process's connections. */
   get id(): string {
-    return this.#serial.toString(36);
+    if (typeof this.#id === "number") this.#id = this.#id.toString(36);
+    return this.#id;
   }
 
   /**

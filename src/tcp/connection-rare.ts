@@ -1,9 +1,10 @@
 /**
- * The part of a listener connection's state that few connections use (a
- * stop or a `caller.close()` awaited, a lingering close, STARTTLS, a greeting
- * frame, an idle time-out past a Node timer's range). It is made on first
- * use: an idle server's memory is mostly its per-connection objects, and ten
- * empty fields on every connection cost 80 bytes each.
+ * The part of a listener connection's state that few connections use while
+ * they are open (a stop or a `caller.close()` awaited, STARTTLS, a greeting
+ * frame, an idle time-out past a Node timer's range) or only at their end (the
+ * linger timer of a close the server begins). It is made on first use: an
+ * idle server's memory is mostly its per-connection objects, and these ten
+ * fields, empty on almost every open connection, cost 80 bytes each.
  *
  * @module
  */

@@ -156,7 +156,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
     const frames = connection.#frames;
     // Whole frames still queued behind a handler are handled before the end is.
     if (frames !== undefined && frames.buffered > 0 && connection.#lifecycle.phase === "open" && !connection.#lifecycle.readsForService) {
-      frames!.endHeld = true;
+      frames.endHeld = true;
     } else {
       connection.#peerEnded();
     }
