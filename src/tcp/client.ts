@@ -79,7 +79,7 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** Whether the reader wants bytes (the socket's flow, applied after an upgrade). */
   #flowing = true;
   /** One frame reader per codec used on this connection, over the reader's queue. */
-  readonly #frameReaders = new WeakMap<object, FrameReader<unknown>>();
+  #frameReaders: WeakMap<object, FrameReader<unknown>> | undefined;
 
   /**
    * Connects to `host:port` (and completes the TLS handshake when
@@ -462,10 +462,12 @@ export class Client implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   #frameReader<T>(codec: Codec<T>): FrameReader<T> {
     checkCodec(codec, "readFrame");
-    let reader = this.#frameReaders.get(codec) as FrameReader<T> | undefined;
+    // Made on the first frame read: most clients read bytes only.
+    const readers = (this.#frameReaders ??= new WeakMap());
+    let reader = readers.get(codec) as FrameReader<T> | undefined;
     if (reader === undefined) {
       reader = new FrameReader(codec, this.#reader.queue);
-      this.#frameReaders.set(codec, reader as FrameReader<unknown>);
+      readers.set(codec, reader as FrameReader<unknown>);
     }
     return reader;
   }

@@ -684,7 +684,8 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** @internal */
   runOnClose(): void {
-    publish(channels.connectionClose, () => ({ id: this.caller.id }));
+    // Checked here rather than through publish(): its message closure would be made for every connection.
+    if (channels.connectionClose.hasSubscribers) channels.connectionClose.publish({ id: this.caller.id });
     const service = this.#service;
     let result: unknown;
     try {
