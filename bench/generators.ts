@@ -24,6 +24,8 @@ export interface GeneratorResult {
   p50_us: number;
   p99_us: number;
   msgs_all: number;
+  /** Round trips inside the measured window (after the warm-up). */
+  msgs?: number;
   errors: number;
   first_error?: string;
 }
@@ -36,6 +38,16 @@ export interface LoadOptions {
   warmupMs: number;
   tls: boolean;
 }
+
+/** The measured window of a run: it opens after the connects and the warm-up, and closes before the disconnects. */
+export type WindowPhase = "measuring" | "ended";
+
+/**
+ * Called when the C load generator's measured window opens and closes (the
+ * Node fallback does not say): the run waits for it, so a server's CPU time
+ * can be read at both ends.
+ */
+export type OnWindow = (phase: WindowPhase) => Promise<void>;
 
 /** Why gcc failed, with what to install when the cause is a missing tool or header. */
 function buildFailure(result: ReturnType<typeof spawnSync>): string {
@@ -109,12 +121,12 @@ export class Generators {
   }
 
   /** Closed-loop echo load: each connection sends a message and waits for the whole echo. */
-  pingPong(options: LoadOptions): Promise<GeneratorResult> {
+  pingPong(options: LoadOptions, onWindow?: OnWindow): Promise<GeneratorResult> {
     const common = ["-p", String(options.port), "-c", String(options.conns), "-s", String(options.size),
       "-d", String(options.durationMs), "-w", String(options.warmupMs)];
     if (this.#loadgen === undefined) return this.#node("pingpong", common, options);
     const args = ["-a", "127.0.0.1", ...common, "-P", options.tls ? "tls" : "tcp", "-j"];
-    return this.#run(new JsonChild(1, this.#loadgen, args), options);
+    return this.#run(new JsonChild(1, this.#loadgen, args), options, onWindow);
   }
 
   /** Connect, one round trip, close, again, from `conns` slots at once. */
@@ -130,9 +142,13 @@ export class Generators {
     return this.#run(nodeChild(1, "node-loadgen.js", args), options);
   }
 
-  async #run(child: JsonChild, options: LoadOptions): Promise<GeneratorResult> {
+  async #run(child: JsonChild, options: LoadOptions, onWindow?: OnWindow): Promise<GeneratorResult> {
     try {
-      return await child.next<GeneratorResult>(options.warmupMs + options.durationMs + 60_000);
+      for (;;) {
+        const line = await child.next<GeneratorResult | { phase: WindowPhase }>(options.warmupMs + options.durationMs + 60_000);
+        if (!("phase" in line)) return line;
+        await onWindow?.(line.phase);
+      }
     } finally {
       await child.stop();
     }

@@ -4,7 +4,7 @@
  * and the load to core 1; each is judged by its CPU time per message.
  */
 import { performance } from "node:perf_hooks";
-import type { Generators, GeneratorResult, LoadOptions } from "./generators.js";
+import type { Generators, GeneratorResult, LoadOptions, OnWindow, WindowPhase } from "./generators.js";
 import { listenBacklog } from "./backlog.js";
 import { abbaOrder } from "./paired-ratios.js";
 import { hardFileLimit, nodeChild, type JsonChild } from "./proc.js";
@@ -92,7 +92,7 @@ async function serverCell(
   settings: SuiteSettings,
   cell: Cell,
   proto: "tcp" | "tls",
-  load: (port: number) => Promise<GeneratorResult>,
+  load: (port: number, onWindow: OnWindow) => Promise<GeneratorResult>,
 ): Promise<Cell> {
   const servers = new Map<Variant, { child: JsonChild; port: number }>();
   try {
@@ -102,10 +102,19 @@ async function serverCell(
       const server = servers.get(variant)!;
       const before = await server.child.ask<ServerStats>("stats");
       const startedAt = performance.now();
-      const result = await load(server.port);
+      // The server's CPU over the generator's measured window only, when it says when that is (the C
+      // loadgen): a run's connects (500 TLS handshakes at 500 connections) are churn, not messages.
+      const window: Partial<Record<WindowPhase, { stats: ServerStats; at: number }>> = {};
+      const result = await load(server.port, async (phase) => {
+        window[phase] = { stats: await server.child.ask<ServerStats>("stats"), at: performance.now() };
+      });
       const wallMs = performance.now() - startedAt;
       const after = await server.child.ask<ServerStats>("stats");
-      const run = fromGenerator(variant, pair, result, after.cpuUs - before.cpuUs, wallMs, after.rss);
+      const { measuring, ended } = window;
+      const run =
+        measuring !== undefined && ended !== undefined && result.msgs !== undefined && result.msgs > 0
+          ? fromGenerator(variant, pair, { ...result, msgs_all: result.msgs }, ended.stats.cpuUs - measuring.stats.cpuUs, ended.at - measuring.at, after.rss)
+          : fromGenerator(variant, pair, result, after.cpuUs - before.cpuUs, wallMs, after.rss);
       cell.runs.push(run);
       settings.log(
         `  ${cell.name} ${variant.padEnd(6)} ${run.cpu_us_per_msg.toFixed(1)} µs CPU/msg, ${Math.round(run.msgs_per_s)} msgs/s` +
@@ -134,7 +143,7 @@ export async function echoSuite(settings: SuiteSettings, proto: "tcp" | "tls"): 
       const options = (port: number): LoadOptions => ({
         port, conns, size, durationMs: settings.durationMs, warmupMs: settings.warmupMs, tls: proto === "tls",
       });
-      cells.push(await serverCell(settings, cell, proto, (port) => settings.generators.pingPong(options(port))));
+      cells.push(await serverCell(settings, cell, proto, (port, onWindow) => settings.generators.pingPong(options(port), onWindow)));
     }
   }
   return cells;
