@@ -8,12 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import type net from "node:net";
 import { describe, it } from "node:test";
 import { TcpError, WriteTimeoutError } from "../src/index.js";
 import { SocketWriter, type WriteSink } from "../src/tcp/socket-writer.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { rawClient, rawServer, readFully } from "./helpers/peers.js";
+import { pausedServer, rawClient, rawServer, readFully } from "./helpers/peers.js";
 
 checkLeaksAfterEachTest();
 
@@ -26,11 +25,7 @@ const BIG = 8 * 1024 * 1024;
 
 describe("SocketWriter tracked writes", () => {
   it("write-backs and promise writes in flight settle once each, in call order", async () => {
-    let peer: net.Socket | undefined;
-    const server = await rawServer((socket) => {
-      peer = socket;
-      socket.pause();
-    });
+    const server = await pausedServer();
     const socket = await rawClient(server.port);
     const writer = new SocketWriter(socket, { writeTimeoutMs: 0, maxQueuedBytes: 1 << 30 });
     try {
@@ -42,7 +37,7 @@ describe("SocketWriter tracked writes", () => {
         assert.equal(writer.writeFor(Buffer.alloc(BIG, i), recordingSink(heard, `back${i}`)), false);
         written.push(writer.write(Buffer.from(`tail${i}`)).then(() => void settledAt.push(`write${i}`)));
       }
-      while (peer === undefined) await new Promise((resolve) => setImmediate(resolve));
+      const peer = await server.accepted;
       const all = readFully(peer, 4 * BIG + 4 * 5);
       peer.resume();
       await Promise.all(written);
@@ -102,17 +97,13 @@ describe("SocketWriter tracked writes", () => {
   });
 
   it("sliced mode (Bun, Deno): write-backs settle once each, also when a close fails the backlog", async () => {
-    let peer: net.Socket | undefined;
-    const server = await rawServer((socket) => {
-      peer = socket;
-      socket.pause();
-    });
+    const server = await pausedServer();
     const socket = await rawClient(server.port);
     const writer = new SocketWriter(socket, { writeTimeoutMs: 0, maxQueuedBytes: 1 << 30, slices: true });
     try {
       const heard: Array<[string, TcpError | undefined]> = [];
       for (const label of ["a", "b"]) writer.writeFor(Buffer.alloc(BIG, 4), recordingSink(heard, label));
-      while (peer === undefined) await new Promise((resolve) => setImmediate(resolve));
+      const peer = await server.accepted;
       const all = readFully(peer, 2 * BIG);
       peer.resume();
       await all;

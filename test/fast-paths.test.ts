@@ -11,7 +11,7 @@ import { ByteQueue } from "../src/core/byte-queue.js";
 import { Client, Listener, ReadTimeoutError, TcpError, WriteTimeoutError } from "../src/index.js";
 import { StreamReader } from "../src/core/stream-reader.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { rawClient, rawServer, readFully } from "./helpers/peers.js";
+import { pausedServer, rawClient, rawServer, readFully } from "./helpers/peers.js";
 
 checkLeaksAfterEachTest();
 
@@ -37,11 +37,7 @@ describe("Client writes", () => {
   });
 
   it("a write the kernel cannot take waits, and a later small write resolves after it", async () => {
-    let peer: import("node:net").Socket | undefined;
-    const server = await rawServer((socket) => {
-      peer = socket;
-      socket.pause();
-    });
+    const server = await pausedServer();
     const client = await Client.connect("127.0.0.1", server.port, { writeTimeout: 0 });
     try {
       const big = Buffer.alloc(32 * 1024 * 1024, 1);
@@ -50,7 +46,7 @@ describe("Client writes", () => {
       const second = client.writeBytes("tail").then(() => order.push("tail"));
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(order, [], "nothing resolves while the peer reads nothing");
-      while (peer === undefined) await new Promise((resolve) => setImmediate(resolve));
+      const peer = await server.accepted;
       const all = readFully(peer, big.length + 4);
       peer.resume();
       await Promise.all([first, second]);

@@ -21,19 +21,10 @@ import {
 } from "../src/index.js";
 import { encoded, splitAt } from "./helpers/framing.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { rawServer } from "./helpers/peers.js";
+import { rawServer, writePieces } from "./helpers/peers.js";
 import { command, resp, type RespValue } from "./helpers/resp-codec.js";
 
 checkLeaksAfterEachTest();
-
-/** Writes `pieces` one by one, each after the previous one is flushed (so they arrive as separate reads). */
-async function writePieces(socket: net.Socket, pieces: readonly Uint8Array[]): Promise<void> {
-  for (const piece of pieces) {
-    await new Promise<void>((resolve, reject) => socket.write(piece, (error) => (error ? reject(error) : resolve())));
-    // A turn of the loop between writes, so they tend to arrive as separate reads.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 /** A raw server that sends `bytes` cut at `cuts` to the first client, then keeps the connection open. */
 async function withPieces(

@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import type net from "node:net";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import {
@@ -22,18 +21,11 @@ import {
 } from "../src/index.js";
 import { encoded, splitAt } from "./helpers/framing.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
-import { rawClient, readFully, readToEnd } from "./helpers/peers.js";
+import { rawClient, readFully, readToEnd, writePieces } from "./helpers/peers.js";
 import { command, resp, type RespValue } from "./helpers/resp-codec.js";
 import { serve } from "./helpers/serve.js";
 
 checkLeaksAfterEachTest();
-
-async function writePieces(socket: net.Socket, pieces: readonly Uint8Array[]): Promise<void> {
-  for (const piece of pieces) {
-    await new Promise<void>((resolve, reject) => socket.write(piece, (error) => (error ? reject(error) : resolve())));
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 const cuts = fc.array(fc.nat({ max: 5000 }), { maxLength: 12 });
 

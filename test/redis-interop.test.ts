@@ -5,13 +5,13 @@
  * `onFrame` answers RESP. Each process is bounded in time and awaited.
  */
 import assert from "node:assert/strict";
-import net from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Client, Listener } from "../src/index.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
+import { freePort } from "./helpers/peers.js";
 import { startPeer, type Peer } from "./helpers/processes.js";
 import { command, resp, type RespValue } from "./helpers/resp-codec.js";
 import { requireTool } from "./helpers/tools.js";
@@ -20,14 +20,6 @@ checkLeaksAfterEachTest();
 
 const codec = resp();
 const bulk = (value: string | Uint8Array): RespValue => ({ type: "bulk", value: Buffer.from(value) });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe("a tcpkit client with the RESP codec against redis-server", { skip: requireTool("redis-server") }, () => {
   let redis: Peer | undefined;

@@ -7,10 +7,10 @@
  * awaited.
  */
 import assert from "node:assert/strict";
-import net from "node:net";
 import { describe, test } from "node:test";
 import { Client, Listener, lines, type Caller, type ConnectionService, type ListenerSecureSocket, type TcpError } from "../src/index.js";
 import { checkLeaksAfterEachTest } from "./helpers/leaks.js";
+import { freePort } from "./helpers/peers.js";
 import { pkiForThisFile } from "./helpers/pki.js";
 import { startPeer, type Peer } from "./helpers/processes.js";
 import { SYSTEM_PYTHON, requirePythonModule, requireTool } from "./helpers/tools.js";
@@ -197,15 +197,6 @@ describe("openssl s_client -starttls against tcpkit listeners", { skip }, () => 
     });
   });
 });
-
-/** A port that was free a moment ago (for a server that cannot be told to pick one). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Reads one SMTP reply (all its lines, `250-...` up to `250 ...`). */
 async function smtpReply(client: Client): Promise<string[]> {

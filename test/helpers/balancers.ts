@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./peers.js";
 import { startPeer, type Peer } from "./processes.js";
 
 /** The path of `name` on PATH (or in the sbin directories Debian uses), or `undefined`. */
@@ -37,17 +38,6 @@ export const nginxStreamMissing: string | undefined = (() => {
   return "nginx has no stream module (CI installs libnginx-mod-stream: .ci/run)";
 })();
 
-/** A free loopback port (asked of the system, then released for the balancer to bind). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A running balancer. */
 export interface Balancer {

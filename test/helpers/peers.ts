@@ -34,6 +34,40 @@ export async function rawServer(
   };
 }
 
+/**
+ * A raw server that reads nothing: each accepted socket is paused (until a
+ * test resumes it); `accepted` resolves with the first one.
+ */
+export async function pausedServer(): Promise<Awaited<ReturnType<typeof rawServer>> & { accepted: Promise<net.Socket> }> {
+  let onAccepted!: (socket: net.Socket) => void;
+  const accepted = new Promise<net.Socket>((resolve) => (onAccepted = resolve));
+  const server = await rawServer((socket) => {
+    socket.pause();
+    onAccepted(socket);
+  });
+  return { ...server, accepted };
+}
+
+/** A free loopback port (asked of the system, then released for a server that cannot be told to pick one). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Writes `pieces` one by one, each after the previous one is flushed, with a turn of the loop between (so they tend to arrive as separate reads). */
+export async function writePieces(socket: net.Socket, pieces: readonly Uint8Array[]): Promise<void> {
+  for (const piece of pieces) {
+    await new Promise<void>((resolve, reject) => socket.write(piece, (error) => (error ? reject(error) : resolve())));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** A raw client connected to 127.0.0.1:`port`. */
 export async function rawClient(port: number, host = "127.0.0.1"): Promise<net.Socket> {
   const socket = net.connect({ port, host });
