@@ -29,7 +29,13 @@ export const channels = {
   error: diagnostics.channel("tcpkit:error"),
 } as const;
 
-/** Publishes `message` on `channel` if anybody listens. */
-export function publish(channel: diagnostics.Channel, message: () => object): void {
-  if (channel.hasSubscribers) channel.publish(message());
+/**
+ * Publishes the message `message(arg)` makes on `channel`, if anybody listens.
+ * On a path run per connection, pass a function that captures nothing and
+ * the value it needs as `arg`: a closure would be made on every call.
+ */
+export function publish(channel: diagnostics.Channel, message: () => object): void;
+export function publish<A>(channel: diagnostics.Channel, message: (arg: A) => object, arg: A): void;
+export function publish<A>(channel: diagnostics.Channel, message: (arg?: A) => object, arg?: A): void {
+  if (channel.hasSubscribers) channel.publish(message(arg));
 }

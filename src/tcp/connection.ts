@@ -54,6 +54,10 @@ const SETTLED: Promise<void> = Promise.resolve();
 
 function discard(): void {}
 
+function closeMessage(caller: Caller): object {
+  return { id: caller.id };
+}
+
 function destroySocket(socket: Socket): void {
   socket.destroy();
 }
@@ -684,8 +688,7 @@ export class ServiceConnection implements CallerHost, LifecyclePort, WriteSink {
 
   /** @internal */
   runOnClose(): void {
-    // Checked here rather than through publish(): its message closure would be made for every connection.
-    if (channels.connectionClose.hasSubscribers) channels.connectionClose.publish({ id: this.caller.id });
+    publish(channels.connectionClose, closeMessage, this.caller);
     const service = this.#service;
     let result: unknown;
     try {

@@ -11,6 +11,7 @@ import { ServiceConnection, type ConnectionSettings } from "./connection.js";
 import { channels, publish } from "../core/diagnostics.js";
 import { deliverError } from "../core/guard.js";
 import { ListenerError, Messages, TcpError, TlsError, withCause } from "../core/errors.js";
+import type { Caller } from "./caller.js";
 import type { Service } from "./service.js";
 import { abortHandshakes } from "../tls/handshake-guard.js";
 import { prepareListenerTls, type ListenerTlsSettings } from "../tls/secure-config.js";
@@ -112,6 +113,11 @@ function boundAddress(server: Server): ConnectionSettings["localAddress"] {
 }
 
 let connectionCounter = 0;
+
+/** The accept message: the caller's addresses (behind a PROXY protocol balancer, the client's, not the balancer's). */
+function acceptMessage({ id, remoteHost, remotePort }: Caller): object {
+  return { id, remoteHost, remotePort };
+}
 
 /**
  * Listens for TCP connections and serves each with the attached service.
@@ -374,11 +380,7 @@ export class Listener {
     this.#stats.accepted++;
     const connection = new ServiceConnection(socket, ++connectionCounter, service, settings);
     this.#connections.add(connection);
-    if (channels.listenerAccept.hasSubscribers) {
-      // The caller's addresses: behind a PROXY protocol balancer, the client's, not the balancer's.
-      const { id, remoteHost, remotePort } = connection.caller;
-      channels.listenerAccept.publish({ id, remoteHost, remotePort });
-    }
+    publish(channels.listenerAccept, acceptMessage, connection.caller);
     connection.start();
   };
 
